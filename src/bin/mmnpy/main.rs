@@ -1,0 +1,78 @@
+//! The `mmnpy` command: parses arguments, calls the library, prints human or `--json` output,
+//! and maps errors to exit codes (0 success, 1 runtime error, 2 usage error). Nothing here
+//! computes anything a library user could not get from `mmnpy` itself.
+
+mod create;
+mod info;
+mod progress;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Options every command takes.
+#[derive(clap::Args, Debug, Clone)]
+struct Global {
+    /// Worker threads (default: all cores).
+    #[arg(long, global = true, value_name = "N")]
+    threads: Option<usize>,
+    /// Progress bar on stderr: auto (when stderr is a terminal and the work is long), always, never.
+    #[arg(long, global = true, value_enum, default_value_t = progress::When::Auto)]
+    progress: progress::When,
+    /// Print nothing but errors and requested output.
+    #[arg(long, short, global = true)]
+    quiet: bool,
+}
+
+/// NumPy .npy arrays larger than memory: inspect, reduce, slice and convert, in parallel,
+/// straight from the page cache.
+#[derive(Parser, Debug)]
+#[command(name = "mmnpy", version, about)]
+struct Cli {
+    #[command(flatten)]
+    global: Global,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Show the header of one or more .npy files.
+    Info(info::Args),
+    /// Create a new .npy file filled with one value.
+    Create(create::Args),
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    if let Some(n) = cli.global.threads {
+        if n == 0 {
+            anyhow::bail!("--threads must be at least 1");
+        }
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build_global()
+            .map_err(|e| anyhow::anyhow!("cannot start {n} threads: {e}"))?;
+    }
+    let global = &cli.global;
+    match cli.command {
+        Command::Info(args) => info::run(args, global),
+        Command::Create(args) => create::run(args, global),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse(); // usage errors exit 2, --help and --version exit 0
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            // A closed stdout (`mmnpy info x.npy | head`) is not worth a message.
+            if let Some(io) = e.downcast_ref::<std::io::Error>()
+                && io.kind() == std::io::ErrorKind::BrokenPipe
+            {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,56 @@
+//! mmnpy: NumPy `.npy` arrays larger than memory, memory-mapped and typed.
+//!
+//! Open a file in one of numpy's `mmap_mode`s and get zero-copy [`ndarray`] views of it:
+//!
+//! ```
+//! use mmnpy::{NpyArray, Order};
+//! # let dir = tempfile::tempdir()?;
+//! # let path = dir.path().join("features.npy");
+//! // Create a (1000, 8) float32 array (mode "w+"): built at a temporary name, zero-filled.
+//! let mut a = NpyArray::<f32>::create(&path, &[1000, 8], Order::C)?;
+//! a.view_mut()?.fill(1.5);
+//! a.persist()?; // fsync, atomic rename into place
+//! drop(a);
+//!
+//! // Open it read-only (mode "r") and reduce over a zero-copy view.
+//! let a = NpyArray::<f32>::open(&path)?;
+//! let v = a.view_as::<ndarray::Ix2>()?;
+//! assert_eq!(v.shape(), &[1000, 8]);
+//! assert_eq!(v.column(3).sum(), 1500.0);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Layout
+//! - [`header`]: the `.npy` header, read with guards and written byte-identical to `np.save`.
+//! - [`dtype`]: runtime [`DType`] and the [`Element`] trait for typed access.
+//! - [`NpyFile`] (untyped, runtime dtype) and [`NpyArray<T>`] (typed views), in modes
+//!   `r`, `r+`, `c` and `w+` ([`Mode`]).
+//! - [`AtomicFile`]: how every output reaches the disk (temporary, fsync, rename, fsync dir).
+//!
+//! # Safety model
+//! A mapped file is valid while nobody truncates it. mmnpy checks the header against the file
+//! length before mapping (a short file is an error in every mode; numpy zero-extends in `r+`),
+//! never truncates a file it maps, takes advisory locks (shared for `r`/`c`, exclusive for
+//! `r+`/`w+`; a conflict is an immediate error), and writes new files by atomic rename, so
+//! readers of the old file keep a valid inode. Locks bind only cooperating processes: another
+//! program truncating a mapped file makes the next access raise SIGBUS. All `unsafe` code is in
+//! one private module that owns the mappings. For untrusted files that fit in memory,
+//! [`read_array`] reads into owned memory instead.
+
+pub mod dtype;
+mod error;
+pub mod header;
+mod map;
+mod read;
+mod write;
+
+mod array;
+
+pub use array::{Mode, NpyArray, NpyFile, OpenOptions};
+pub use dtype::{Bool, ByteOrder, DType, Element, Scalar};
+pub use error::{Error, ErrorKind, Result};
+pub use half::f16;
+pub use header::{Header, Order, Version};
+pub use num_complex::Complex;
+pub use read::read_array;
+pub use write::{AtomicFile, Overwrite, TEMP_SUFFIX};

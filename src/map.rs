@@ -1,0 +1,157 @@
+//! The only module that writes `unsafe`: file mappings, their access advice, and the advisory
+//! locks that make mapping a shared file defensible.
+//!
+//! # Why mapping is exposed through safe functions
+//! A mapping of a file is sound only while nobody truncates or changes the file underneath it
+//! behind Rust's back. mmnpy cannot enforce that for non-cooperating processes, so memmap2
+//! marks its constructors `unsafe`. We accept the hazard here, in one place, and shrink it:
+//! every file is locked (shared for reading, exclusive for writing) before it is mapped, its
+//! length is checked against the header before mapping, mmnpy never truncates a file it maps,
+//! and it writes new files by rename so readers of an old file keep a valid inode. What remains
+//! is a non-cooperating process truncating the file: that raises SIGBUS, which the safety docs
+//! (README) state plainly.
+
+use std::fs::File;
+use std::io;
+
+use memmap2::{Advice, Mmap, MmapMut, MmapOptions, UncheckedAdvice};
+
+use crate::error::{Error, ErrorKind, Result};
+
+/// How a region is mapped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Access {
+    /// Shared, read-only.
+    ReadOnly,
+    /// Shared, writable: writes reach the file.
+    ReadWrite,
+    /// Private, writable: writes stay in this process.
+    CopyOnWrite,
+}
+
+/// A mapped byte range of a file, or nothing for a zero-length range (mmap of zero bytes is an
+/// error on Linux, and empty arrays must work in every mode).
+pub(crate) enum Region {
+    Empty,
+    ReadOnly(Mmap),
+    Writable { map: MmapMut, shared: bool },
+}
+
+/// Map `len` bytes of `file` starting at byte `offset`.
+///
+/// The caller has checked that `offset + len` is within the file and holds the advisory lock
+/// that matches `access`.
+pub(crate) fn map(file: &File, offset: u64, len: usize, access: Access) -> Result<Region> {
+    if len == 0 {
+        return Ok(Region::Empty);
+    }
+    let mut options = MmapOptions::new();
+    options.offset(offset).len(len);
+    let mapped = match access {
+        // SAFETY: the file is locked (shared) by this process and its length was checked
+        // against offset + len; mmnpy never truncates a mapped file. A non-cooperating process
+        // truncating it is the documented residual hazard (module docs).
+        Access::ReadOnly => unsafe { options.map(file) }.map(Region::ReadOnly),
+        // SAFETY: as above, with an exclusive lock held for writing.
+        Access::ReadWrite => {
+            unsafe { options.map_mut(file) }.map(|map| Region::Writable { map, shared: true })
+        }
+        // SAFETY: as above; a private mapping never writes back to the file.
+        Access::CopyOnWrite => {
+            unsafe { options.map_copy(file) }.map(|map| Region::Writable { map, shared: false })
+        }
+    };
+    mapped.map_err(|e| Error::io("map", e))
+}
+
+impl Region {
+    /// The mapped bytes.
+    pub(crate) fn bytes(&self) -> &[u8] {
+        match self {
+            Region::Empty => &[],
+            Region::ReadOnly(m) => m,
+            Region::Writable { map, .. } => map,
+        }
+    }
+
+    /// The mapped bytes for writing, or `None` for a read-only mapping.
+    pub(crate) fn bytes_mut(&mut self) -> Option<&mut [u8]> {
+        match self {
+            Region::Empty => Some(&mut []),
+            Region::ReadOnly(_) => None,
+            Region::Writable { map, .. } => Some(map),
+        }
+    }
+
+    /// Write dirty pages of a shared writable mapping back to the file (msync).
+    pub(crate) fn flush(&self) -> io::Result<()> {
+        match self {
+            Region::Writable { map, shared: true } => map.flush(),
+            _ => Ok(()),
+        }
+    }
+
+    /// Tell the kernel how the range `[offset, offset + len)` will be read.
+    pub(crate) fn advise(&self, advice: Advice, offset: usize, len: usize) {
+        let len = len.min(self.bytes().len().saturating_sub(offset));
+        if len == 0 {
+            return;
+        }
+        // Advice is a hint: a kernel that refuses it changes speed, never results.
+        let _ = match self {
+            Region::Empty => Ok(()),
+            Region::ReadOnly(m) => m.advise_range(advice, offset, len),
+            Region::Writable { map, .. } => map.advise_range(advice, offset, len),
+        };
+    }
+
+    /// Drop the pages of `[offset, offset + len)` from this process's resident set once they
+    /// have been read, so a pass over a huge file keeps bounded memory. The data stays in the
+    /// page cache (and in the file); the next access faults it back in. A no-op for private
+    /// (copy-on-write) mappings, where it would discard this process's writes.
+    pub(crate) fn release(&self, offset: usize, len: usize) {
+        let len = len.min(self.bytes().len().saturating_sub(offset));
+        if len == 0 {
+            return;
+        }
+        let _ = match self {
+            // SAFETY: MADV_DONTNEED on a shared file mapping only unmaps the pages; their
+            // contents live on in the page cache and the file, and later reads fault them back
+            // in unchanged, so no reference into the mapping observes different bytes.
+            Region::ReadOnly(m) => unsafe {
+                m.unchecked_advise_range(UncheckedAdvice::DontNeed, offset, len)
+            },
+            // SAFETY: as above: the mapping is shared, so dirty pages are kept by the page
+            // cache and written back as usual; nothing is discarded.
+            Region::Writable { map, shared: true } => unsafe {
+                map.unchecked_advise_range(UncheckedAdvice::DontNeed, offset, len)
+            },
+            _ => Ok(()),
+        };
+    }
+}
+
+/// Take an advisory lock without waiting: shared (`exclusive == false`) or exclusive.
+/// A conflicting lock held elsewhere is an immediate [`ErrorKind::Locked`].
+pub(crate) fn lock(file: &File, exclusive: bool) -> Result<()> {
+    let attempt = if exclusive {
+        file.try_lock()
+    } else {
+        file.try_lock_shared()
+    };
+    match attempt {
+        Ok(()) => Ok(()),
+        Err(std::fs::TryLockError::WouldBlock) => Err(ErrorKind::Locked {
+            held: if exclusive {
+                "wanted an exclusive lock to write"
+            } else {
+                "wanted a shared lock to read"
+            },
+        }
+        .into()),
+        Err(std::fs::TryLockError::Error(e)) => Err(Error::io("lock", e)),
+    }
+}
+
+/// Re-export so callers can name advice without depending on memmap2 directly.
+pub(crate) use memmap2::Advice as MapAdvice;
