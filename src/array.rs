@@ -450,7 +450,7 @@ fn check_typed<T: Element>(file: &NpyFile) -> Result<()> {
     }
     let align = std::mem::align_of::<T>();
     let bytes = file.bytes();
-    if !bytes.is_empty() && (bytes.as_ptr() as usize) % align != 0 {
+    if !bytes.is_empty() && !(bytes.as_ptr() as usize).is_multiple_of(align) {
         return Err(ErrorKind::Misaligned {
             offset: file.header.data_offset(),
             align,

@@ -555,11 +555,20 @@ mod tests {
     fn encodes_values_in_the_dtype_byte_order() {
         let be = DType::parse(">i4").unwrap();
         assert_eq!(be.encode_value("258").unwrap(), vec![0, 0, 1, 2]);
-        assert_eq!(DType::parse("<i2").unwrap().encode_value("-2").unwrap(), vec![0xfe, 0xff]);
+        assert_eq!(
+            DType::parse("<i2").unwrap().encode_value("-2").unwrap(),
+            vec![0xfe, 0xff]
+        );
         assert!(DType::parse("|u1").unwrap().encode_value("256").is_err());
         assert!(DType::parse("<i8").unwrap().encode_value("1.5").is_err());
-        assert_eq!(DType::parse("|b1").unwrap().encode_value("True").unwrap(), vec![1]);
-        let c = DType::parse("<c16").unwrap().encode_value("1.5-2e-3j").unwrap();
+        assert_eq!(
+            DType::parse("|b1").unwrap().encode_value("True").unwrap(),
+            vec![1]
+        );
+        let c = DType::parse("<c16")
+            .unwrap()
+            .encode_value("1.5-2e-3j")
+            .unwrap();
         let c: Complex<f64> = bytemuck::pod_read_unaligned(&c);
         assert_eq!((c.re, c.im), (1.5, -2e-3));
         assert_eq!(parse_complex("(2j)"), Some((0.0, 2.0)));

@@ -48,17 +48,22 @@ pub(crate) fn map(file: &File, offset: u64, len: usize, access: Access) -> Resul
     let mut options = MmapOptions::new();
     options.offset(offset).len(len);
     let mapped = match access {
-        // SAFETY: the file is locked (shared) by this process and its length was checked
-        // against offset + len; mmnpy never truncates a mapped file. A non-cooperating process
-        // truncating it is the documented residual hazard (module docs).
-        Access::ReadOnly => unsafe { options.map(file) }.map(Region::ReadOnly),
-        // SAFETY: as above, with an exclusive lock held for writing.
-        Access::ReadWrite => {
-            unsafe { options.map_mut(file) }.map(|map| Region::Writable { map, shared: true })
+        Access::ReadOnly => {
+            // SAFETY: the file is locked (shared) by this process and its length was checked
+            // against offset + len; mmnpy never truncates a mapped file. A non-cooperating
+            // process truncating it is the documented residual hazard (module docs).
+            let map = unsafe { options.map(file) };
+            map.map(Region::ReadOnly)
         }
-        // SAFETY: as above; a private mapping never writes back to the file.
+        Access::ReadWrite => {
+            // SAFETY: as above, with an exclusive lock held for writing.
+            let map = unsafe { options.map_mut(file) };
+            map.map(|map| Region::Writable { map, shared: true })
+        }
         Access::CopyOnWrite => {
-            unsafe { options.map_copy(file) }.map(|map| Region::Writable { map, shared: false })
+            // SAFETY: as above; a private mapping never writes back to the file.
+            let map = unsafe { options.map_copy(file) };
+            map.map(|map| Region::Writable { map, shared: false })
         }
     };
     mapped.map_err(|e| Error::io("map", e))

@@ -54,14 +54,12 @@ pub(crate) fn run(args: Args, _global: &Global) -> anyhow::Result<()> {
         .map(|v| dtype.encode_value(v))
         .transpose()?;
     if !args.force && args.out.exists() {
-        anyhow::bail!(
-            "{}: {}",
-            args.out.display(),
-            mmnpy::ErrorKind::OutputExists
-        );
+        anyhow::bail!("{}: {}", args.out.display(), mmnpy::ErrorKind::OutputExists);
     }
     let mut file = match args.version.as_deref() {
-        Some(v) => NpyFile::create_with_version(&args.out, dtype, &shape, order, Version::parse(v)?)?,
+        Some(v) => {
+            NpyFile::create_with_version(&args.out, dtype, &shape, order, Version::parse(v)?)?
+        }
         None => NpyFile::create(&args.out, dtype, &shape, order)?,
     };
     if let Some(value) = fill {

@@ -1,0 +1,11 @@
+//! The parallel chunked engine: a deterministic [`ChunkPlan`] and a windowed driver that runs
+//! work over it on the rayon pool while streaming the file through the page cache with
+//! bounded resident memory.
+//!
+//! Determinism: block boundaries depend only on the array (never on the thread count), every
+//! block's result is computed by the same code on the same bytes, and results are combined in
+//! block order, so the output has the same bits with 1 or 16 threads.
+
+mod plan;
+
+pub use plan::{BLOCK_BYTES, ChunkPlan, Driver, WINDOW_BYTES};
