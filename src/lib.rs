@@ -45,6 +45,7 @@ mod read;
 mod write;
 
 mod array;
+pub mod convert;
 pub mod engine;
 
 pub use array::{Mode, NpyArray, NpyFile, OpenOptions};

@@ -1,0 +1,1 @@
+//! csv conversions (work in progress on its branch).

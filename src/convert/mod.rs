@@ -1,0 +1,78 @@
+//! Conversions between `.npy` and other formats. Every conversion streams with bounded memory
+//! and writes its output atomically (see [`AtomicFile`](crate::AtomicFile)).
+//!
+//! One module per format; this module names the formats and what a conversion reports.
+
+pub mod csv;
+pub mod npz;
+pub mod parquet;
+pub mod raw;
+
+use std::path::Path;
+
+use crate::error::{Error, Result};
+
+/// A file format mmnpy converts to or from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Format {
+    /// `.npy`
+    Npy,
+    /// Comma-separated text, `.csv`.
+    Csv,
+    /// Tab-separated text, `.tsv`.
+    Tsv,
+    /// Raw data bytes with no header, `.bin` / `.raw`.
+    Raw,
+    /// A numpy zip archive of `.npy` members, `.npz`.
+    Npz,
+    /// Apache Parquet, `.parquet`.
+    Parquet,
+}
+
+impl Format {
+    /// The format a path's extension names, if any.
+    pub fn from_path(path: &Path) -> Option<Format> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        Format::parse(&ext).ok()
+    }
+
+    /// Parse a format name as given to `--format`.
+    pub fn parse(name: &str) -> Result<Format> {
+        Ok(match name.to_ascii_lowercase().as_str() {
+            "npy" => Format::Npy,
+            "csv" => Format::Csv,
+            "tsv" | "tab" => Format::Tsv,
+            "bin" | "raw" => Format::Raw,
+            "npz" => Format::Npz,
+            "parquet" | "pq" => Format::Parquet,
+            other => {
+                return Err(Error::invalid(format!(
+                    "unknown format {other:?} (expected npy, csv, tsv, raw, npz or parquet)"
+                )));
+            }
+        })
+    }
+
+    /// The format's usual name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Npy => "npy",
+            Format::Csv => "csv",
+            Format::Tsv => "tsv",
+            Format::Raw => "raw",
+            Format::Npz => "npz",
+            Format::Parquet => "parquet",
+        }
+    }
+}
+
+/// What a finished conversion did, for `--verbose` reports and benchmarks.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Report {
+    /// Rows (first-axis entries) written.
+    pub rows: u64,
+    /// Bytes read from the input.
+    pub bytes_in: u64,
+    /// Bytes written to the output.
+    pub bytes_out: u64,
+}

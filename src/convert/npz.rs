@@ -1,0 +1,1 @@
+//! npz conversions (work in progress on its branch).

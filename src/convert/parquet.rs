@@ -1,0 +1,1 @@
+//! parquet conversions (work in progress on its branch).

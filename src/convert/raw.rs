@@ -1,0 +1,1 @@
+//! raw conversions (work in progress on its branch).
