@@ -42,6 +42,7 @@ mod error;
 pub mod header;
 mod map;
 mod read;
+pub mod sample;
 mod write;
 
 mod array;
@@ -55,4 +56,5 @@ pub use half::f16;
 pub use header::{Header, Order, Version};
 pub use num_complex::Complex;
 pub use read::read_array;
+pub use sample::SampleTable;
 pub use write::{AtomicFile, Overwrite, TEMP_SUFFIX};
