@@ -74,7 +74,11 @@ fn check_typed_view<T: Element>(case: &ArrayCase) {
     if a.is_empty() {
         return;
     }
-    assert_eq!(view.as_ptr(), a.as_slice().as_ptr(), "{what}: not zero-copy");
+    assert_eq!(
+        view.as_ptr(),
+        a.as_slice().as_ptr(),
+        "{what}: not zero-copy"
+    );
     let mut expected_strides = vec![0isize; case.shape.len()];
     let mut step = 1isize;
     let axes: Vec<usize> = if case.fortran_order {
@@ -145,7 +149,12 @@ fn writing_the_fixture_arrays_is_byte_identical_to_numpy() {
             NpyFile::create(&out, case.dtype(), &case.shape, case.order())
         }
         .unwrap();
-        assert_eq!(file.header().data_offset(), case.data_offset, "{}", case.file);
+        assert_eq!(
+            file.header().data_offset(),
+            case.data_offset,
+            "{}",
+            case.file
+        );
         file.bytes_mut()
             .unwrap()
             .copy_from_slice(&case.file_data_bytes());
@@ -172,8 +181,15 @@ fn header_bytes_match_numpy_for_large_shapes_and_every_version() {
     let cases = &fixture::manifest().headers;
     assert!(cases.len() > 90);
     for case in cases {
-        let what = format!("{} {:?} F={} v{}", case.descr, case.shape, case.fortran_order, case.version);
-        let order = if case.fortran_order { Order::Fortran } else { Order::C };
+        let what = format!(
+            "{} {:?} F={} v{}",
+            case.descr, case.shape, case.fortran_order, case.version
+        );
+        let order = if case.fortran_order {
+            Order::Fortran
+        } else {
+            Order::C
+        };
         let version = Version::parse(&case.version).unwrap();
         let dtype = DType::parse(&case.descr).unwrap();
         let header = Header::with_version(dtype, &case.shape, order, Some(version)).unwrap();
@@ -187,7 +203,11 @@ fn header_bytes_match_numpy_for_large_shapes_and_every_version() {
         assert_eq!(parsed, header, "{what}");
         if version == Version::V1 {
             // numpy's own choice for this header is 1.0 too.
-            assert_eq!(Header::new(dtype, &case.shape, order).unwrap(), header, "{what}");
+            assert_eq!(
+                Header::new(dtype, &case.shape, order).unwrap(),
+                header,
+                "{what}"
+            );
         }
     }
 }
@@ -201,9 +221,20 @@ fn expected_refusal(name: &str) -> (fn(&ErrorKind) -> bool, &'static str) {
             |k| matches!(k, ErrorKind::UnsupportedVersion { .. }),
             "unsupported .npy format version",
         ),
-        "magic_cut_version" | "magic_only" | "empty_file" | "short_length_field"
+        "magic_cut_version"
+        | "magic_only"
+        | "empty_file"
+        | "short_length_field"
         | "short_length_field_v2" => (
-            |k| matches!(k, ErrorKind::Truncated { what: "preamble", .. }),
+            |k| {
+                matches!(
+                    k,
+                    ErrorKind::Truncated {
+                        what: "preamble",
+                        ..
+                    }
+                )
+            },
             "truncated: preamble",
         ),
         "header_shorter_than_declared" => (
@@ -312,9 +343,15 @@ fn files_numpy_refuses_are_refused_with_a_specific_error_naming_the_file() {
                 "{name} ({how}): wrong kind: {msg} (numpy: {})",
                 case.numpy_error
             );
-            assert!(msg.contains(fragment), "{name} ({how}): {msg:?} lacks {fragment:?}");
+            assert!(
+                msg.contains(fragment),
+                "{name} ({how}): {msg:?} lacks {fragment:?}"
+            );
             assert_eq!(err.path(), Some(path.as_path()), "{name} ({how})");
-            assert!(msg.starts_with(&path.display().to_string()), "{name}: {msg}");
+            assert!(
+                msg.starts_with(&path.display().to_string()),
+                "{name}: {msg}"
+            );
             assert!(msg.len() < 300, "{name}: message too long: {msg}");
         }
     }
@@ -323,7 +360,7 @@ fn files_numpy_refuses_are_refused_with_a_specific_error_naming_the_file() {
 /// A v1 file whose header text is `text` (padded to the usual 64 bytes) followed by `data`.
 pub(crate) fn npy_with_header_text(text: &str, data: &[u8]) -> Vec<u8> {
     let mut header = text.to_string();
-    while (10 + header.len() + 1) % 64 != 0 {
+    while !(10 + header.len() + 1).is_multiple_of(64) {
         header.push(' ');
     }
     header.push('\n');
