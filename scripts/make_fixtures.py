@@ -260,6 +260,10 @@ def arrays():
     save("full_b1_0d.npy", np.full((), True, "|b1"))
     save("full_u8_max.npy", np.full((2, 2), 2**64 - 1, "<u8"))
     save("full_f2_nan.npy", np.full((4,), np.nan, "<f2"))
+    # numpy rounds text to float64 first, then to float32: this decimal, just above the
+    # midpoint between 1 and the next float32, becomes 1.0 (a direct decimal->f32 parse
+    # would give the next float32 up).
+    save("full_f4_midpoint.npy", np.full((2,), float("1.000000059604644775390625001"), "<f4"))
     save("zeros_u1_empty.npy", np.zeros((0, 5), "|u1"))
     save_version("zeros_f4_v2_f.npy", np.zeros((2, 3, 2), "<f4", order="F"), (2, 0))
     save_version("zeros_i4_v3.npy", np.zeros((5,), "<i4"), (3, 0))

@@ -8,7 +8,7 @@ use std::path::Path;
 use assert_cmd::Command;
 use serde_json::Value;
 
-use crate::fixture;
+use crate::fixture::{self, dir_entries};
 
 fn mmnpy() -> Command {
     Command::cargo_bin("mmnpy").unwrap()
@@ -39,15 +39,6 @@ fn run_in(dir: &Path, args: &[&str]) -> Run {
         run.stderr
     );
     run
-}
-
-fn dir_entries(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
 }
 
 #[test]
@@ -177,6 +168,17 @@ const CREATE_CASES: &[(&str, &[&str])] = &[
     (
         "full_f2_nan.npy",
         &["--dtype", "float16", "--shape", "4,", "--fill", "nan"],
+    ),
+    (
+        "full_f4_midpoint.npy",
+        &[
+            "--dtype",
+            "f4",
+            "--shape",
+            "2",
+            "--fill",
+            "1.000000059604644775390625001",
+        ],
     ),
     ("zeros_u1_empty.npy", &["--dtype", "|u1", "--shape", "0,5"]),
     (

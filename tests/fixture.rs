@@ -14,6 +14,16 @@ pub(crate) fn dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/npy")
 }
 
+/// The names in a directory, sorted (to check what a command left behind).
+pub(crate) fn dir_entries(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
 /// One array file numpy wrote, as the manifest describes it.
 #[derive(Debug, Clone)]
 pub(crate) struct ArrayCase {

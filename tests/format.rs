@@ -446,6 +446,23 @@ fn headers_numpy_accepts_in_other_spellings_are_read() {
 }
 
 #[test]
+fn equals_sign_and_bare_descrs_mean_native_byte_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("x.npy");
+    let data: Vec<u8> = [1i16, -2, 300]
+        .iter()
+        .flat_map(|v| v.to_ne_bytes())
+        .collect();
+    for descr in ["=i2", "i2", "int16", "<i2"] {
+        let text = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': (3,), }}");
+        std::fs::write(&path, npy_with_header_text(&text, &data)).unwrap();
+        let a = NpyArray::<i16>::open(&path).unwrap_or_else(|e| panic!("{descr}: {e}"));
+        assert_eq!(a.as_slice(), &[1, -2, 300], "{descr}");
+        assert_eq!(a.header().descr(), descr, "descr kept as written");
+    }
+}
+
+#[test]
 fn max_header_size_is_checked_before_reading_and_can_be_raised() {
     let case = fixture::array("float64_le_c2.npy");
     let err = mmnpy::OpenOptions::new()

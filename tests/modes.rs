@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use mmnpy::{DType, ErrorKind, Mode, NpyArray, NpyFile, OpenOptions, Order, Overwrite, Scalar};
 use ndarray::{IxDyn, arr2};
 
-use crate::fixture;
+use crate::fixture::{self, dir_entries};
 
 /// A private copy of a fixture in a fresh directory (tests must not lock or write the
 /// committed files).
@@ -17,15 +17,6 @@ fn copy_fixture(name: &str) -> (tempfile::TempDir, PathBuf) {
     let path = dir.path().join(name);
     std::fs::copy(fixture::array(name).path(), &path).unwrap();
     (dir, path)
-}
-
-fn dir_entries(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
 }
 
 fn open_mode(path: &Path, mode: Mode) -> mmnpy::Result<NpyFile> {
@@ -391,4 +382,51 @@ fn opening_what_is_not_an_npy_file_is_an_error_naming_it() {
         .open_untyped(dir.path().join("x.npy"))
         .unwrap_err();
     assert!(err.to_string().contains("create"), "{err}");
+}
+
+#[test]
+fn filling_with_zero_after_writing_gives_zeros_in_every_writable_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("z.npy");
+    let mut a = NpyArray::<i32>::create(&path, &[3], Order::C).unwrap();
+    a.fill(5).unwrap();
+    a.fill(0).unwrap();
+    assert_eq!(a.as_slice(), &[0, 0, 0], "w+");
+    a.fill(5).unwrap();
+    a.persist().unwrap();
+    drop(a);
+    for mode in [Mode::ReadWrite, Mode::CopyOnWrite] {
+        let mut a = OpenOptions::new().mode(mode).open::<i32>(&path).unwrap();
+        a.fill(0).unwrap();
+        assert_eq!(a.as_slice(), &[0, 0, 0], "{}", mode.as_str());
+    }
+}
+
+/// Run `f` on a thread and fail (instead of hanging the suite) if it blocks.
+fn within_seconds<T: Send + 'static>(secs: u64, f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    rx.recv_timeout(std::time::Duration::from_secs(secs))
+        .expect("blocked: opening a FIFO must not wait for a writer")
+}
+
+#[test]
+fn a_fifo_is_refused_without_blocking() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("pipe.npy");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let p = fifo.clone();
+    let err = within_seconds(10, move || NpyFile::open(&p).unwrap_err().to_string());
+    assert!(err.contains("not a regular file"), "{err}");
+    let p = fifo.clone();
+    let err = within_seconds(10, move || {
+        mmnpy::read_array::<f64>(&p).unwrap_err().to_string()
+    });
+    assert!(err.contains("not a regular file"), "{err}");
 }

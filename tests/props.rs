@@ -199,6 +199,27 @@ proptest! {
     }
 
     #[test]
+    fn growing_the_growth_axis_keeps_the_header_length(
+        dtype in dtypes(),
+        shape in prop::collection::vec(2usize..5, 1..4),
+        order in orders(),
+        version in versions(),
+        digits in 1u32..19,
+    ) {
+        // numpy pads the header so the appendable axis (first for C, last for Fortran) can
+        // reach 21 digits without moving the data; Rust caps arrays at isize::MAX bytes.
+        let header = Header::with_version(dtype, &shape, order, version).unwrap();
+        let mut grown = shape.clone();
+        let axis = if header.fortran_order() { shape.len() - 1 } else { 0 };
+        grown[axis] = 10usize.pow(digits) / (16 * 5 * 5);
+        if grown[axis] >= shape[axis] {
+            let bigger = header.with_shape(&grown).unwrap();
+            prop_assert_eq!(bigger.data_offset(), header.data_offset());
+            prop_assert_eq!(bigger.version(), header.version());
+        }
+    }
+
+    #[test]
     fn element_values_encode_as_rust_writes_them(i in any::<i64>(), u in any::<u64>(), f in any::<f64>()) {
         let le = |d: &str| DType::parse(d).unwrap();
         prop_assert_eq!(le("<i8").encode_value(&i.to_string()).unwrap(), i.to_le_bytes().to_vec());

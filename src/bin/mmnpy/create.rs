@@ -70,7 +70,8 @@ pub(crate) fn run(args: Args, _global: &Global) -> anyhow::Result<()> {
         }
         None => NpyFile::create(&args.out, dtype, &shape, order)?,
     };
-    if let Some(value) = fill {
+    // A new file is already zero: writing zeros would only un-sparse it.
+    if let Some(value) = fill.filter(|v| v.iter().any(|&b| b != 0)) {
         file.fill_bytes(&value)?;
     }
     file.persist_with(if args.force {
