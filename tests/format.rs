@@ -481,3 +481,38 @@ fn max_header_size_is_checked_before_reading_and_can_be_raised() {
     // With the ceiling raised, the header is read and found to be an empty dict.
     assert!(matches!(err.kind(), ErrorKind::InvalidHeader(_)), "{err}");
 }
+
+#[test]
+fn hand_made_fortran_headers_numpy_would_not_write_still_view() {
+    // numpy writes fortran_order True only when two axes are longer than 1; other writers
+    // may set it on any shape, and typed views must cope.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("f.npy");
+    for shape in [
+        vec![],
+        vec![0],
+        vec![4],
+        vec![0, 3],
+        vec![3, 0, 2],
+        vec![1, 4],
+        vec![2, 2],
+    ] {
+        let len: usize = shape.iter().product();
+        let dims: String = shape.iter().map(|n| format!("{n}, ")).collect();
+        let text = format!("{{'descr': '<u2', 'fortran_order': True, 'shape': ({dims}), }}");
+        let data: Vec<u8> = (0..len as u16).flat_map(|v| v.to_le_bytes()).collect();
+        std::fs::write(&path, npy_with_header_text(&text, &data)).unwrap();
+        let a = NpyArray::<u16>::open(&path).unwrap_or_else(|e| panic!("{shape:?}: {e}"));
+        let view = a.view();
+        assert_eq!(view.shape(), shape.as_slice());
+        // Memory order is Fortran: element (i, j) sits at i + j * rows.
+        let in_memory_order: Vec<u16> = view.t().iter().copied().collect();
+        assert_eq!(
+            in_memory_order,
+            (0..len as u16).collect::<Vec<_>>(),
+            "{shape:?}"
+        );
+        let owned = read_array::<u16>(&path).unwrap();
+        assert_eq!(owned, view, "{shape:?}");
+    }
+}
