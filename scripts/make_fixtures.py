@@ -29,6 +29,7 @@ import json
 import os
 import shutil
 import sys
+import warnings
 
 import numpy as np
 from numpy.lib import _format_impl as npformat  # the private helpers (_read_array_header...) live here
@@ -136,7 +137,7 @@ def data_offset_of(path):
         return f.tell()
 
 
-manifest = {"arrays": [], "headers": [], "malformed": []}
+manifest = {"arrays": [], "headers": [], "long_headers": [], "malformed": []}
 
 
 def record(name, arr, writer, version_label=None, trailing=0):
@@ -317,6 +318,46 @@ def headers():
             )
 
 
+def long_headers():
+    """Headers around the 1.0 -> 2.0 switch (a header longer than 65535 bytes).
+
+    Only numeric dtypes are supported, so the only way to a long header is many dimensions;
+    numpy's header writer does not limit them (ndarray does, to 64). Each entry keeps the
+    preamble, the length and both ends of the text (the middle is "1, " repeated), which
+    is all that can differ.
+    """
+
+    def header(ones, version):
+        buf = io.BytesIO()
+        d = {"descr": "<f8", "fortran_order": False, "shape": (1,) * ones}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "Stored array in format 2.0"
+            npformat._write_array_header(buf, d, version)
+        return buf.getvalue()
+
+    # The most dimensions that still fit version 1.0.
+    ones = 21000
+    while True:
+        try:
+            header(ones + 1, (1, 0))
+        except ValueError:
+            break
+        ones += 1
+    for n in [ones, ones + 1]:
+        raw = header(n, None)
+        plen = 10 if raw[6] == 1 else 12
+        manifest["long_headers"].append(
+            {
+                "ones": n,
+                "version": f"{raw[6]}.{raw[7]}",
+                "len": len(raw),
+                "preamble": raw[:plen].hex(),
+                "head": raw[plen : plen + 80].decode("latin1"),
+                "tail": raw[-80:].decode("latin1"),
+            }
+        )
+
+
 def good_bytes(arr, version=(1, 0)):
     buf = io.BytesIO()
     npformat.write_array(buf, arr, version=version)
@@ -409,14 +450,16 @@ def main():
     os.makedirs(MALFORMED)
     arrays()
     headers()
+    long_headers()
     malformed()
     manifest["numpy_version"] = np.__version__
     # One entry per line: readable in a diff, and a third of the size of indented JSON.
     with open(os.path.join(OUT, "manifest.json"), "w") as f:
         f.write('{"numpy_version": %s,\n' % json.dumps(manifest["numpy_version"]))
-        for i, key in enumerate(["arrays", "headers", "malformed"]):
+        keys = ["arrays", "headers", "long_headers", "malformed"]
+        for i, key in enumerate(keys):
             entries = ",\n".join(json.dumps(e) for e in manifest[key])
-            f.write('"%s": [\n%s\n]%s\n' % (key, entries, "," if i < 2 else "}"))
+            f.write('"%s": [\n%s\n]%s\n' % (key, entries, "," if i < len(keys) - 1 else "}"))
     total = sum(
         os.path.getsize(os.path.join(d, n)) for d, _, names in os.walk(OUT) for n in names
     )

@@ -58,9 +58,25 @@ pub(crate) struct MalformedCase {
     pub(crate) numpy_error: String,
 }
 
+/// A header too long for version 1.0 (or just short enough): only its ends are kept.
+#[derive(Debug, Clone)]
+pub(crate) struct LongHeaderCase {
+    /// The shape is this many axes of length 1 (`<f8`, C order).
+    pub(crate) ones: usize,
+    /// The version numpy chose.
+    pub(crate) version: String,
+    /// Length of preamble + header.
+    pub(crate) len: usize,
+    pub(crate) preamble: Vec<u8>,
+    /// The first and last 80 bytes of the header text.
+    pub(crate) head: String,
+    pub(crate) tail: String,
+}
+
 pub(crate) struct Manifest {
     pub(crate) arrays: Vec<ArrayCase>,
     pub(crate) headers: Vec<HeaderCase>,
+    pub(crate) long_headers: Vec<LongHeaderCase>,
     pub(crate) malformed: Vec<MalformedCase>,
 }
 
@@ -114,6 +130,19 @@ pub(crate) fn manifest() -> &'static Manifest {
                 .concat(),
             })
             .collect();
+        let long_headers = doc["long_headers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| LongHeaderCase {
+                ones: h["ones"].as_u64().unwrap() as usize,
+                version: str_of(&h["version"]),
+                len: h["len"].as_u64().unwrap() as usize,
+                preamble: hex(h["preamble"].as_str().unwrap()),
+                head: str_of(&h["head"]),
+                tail: str_of(&h["tail"]),
+            })
+            .collect();
         let malformed = doc["malformed"]
             .as_array()
             .unwrap()
@@ -126,6 +155,7 @@ pub(crate) fn manifest() -> &'static Manifest {
         Manifest {
             arrays,
             headers,
+            long_headers,
             malformed,
         }
     })

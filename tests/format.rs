@@ -212,6 +212,32 @@ fn header_bytes_match_numpy_for_large_shapes_and_every_version() {
     }
 }
 
+#[test]
+fn the_switch_to_version_2_happens_where_numpys_does() {
+    let cases = &fixture::manifest().long_headers;
+    assert_eq!(cases.len(), 2);
+    for case in cases {
+        let f8 = DType::parse("<f8").unwrap();
+        let shape = vec![1; case.ones];
+        let header = Header::new(f8, &shape, Order::C).unwrap();
+        let bytes = header.to_bytes().unwrap();
+        let what = format!("{} axes", case.ones);
+        assert_eq!(header.version().as_str(), case.version, "{what}");
+        assert_eq!(bytes.len(), case.len, "{what}");
+        let plen = case.preamble.len();
+        assert_eq!(&bytes[..plen], case.preamble.as_slice(), "{what}");
+        assert_eq!(&bytes[plen..plen + 80], case.head.as_bytes(), "{what}");
+        assert_eq!(&bytes[bytes.len() - 80..], case.tail.as_bytes(), "{what}");
+        // numpy's reader, too, needs max_header_size raised for these.
+        assert_eq!(Header::parse(&bytes, 1 << 20).unwrap(), header, "{what}");
+        if case.version == "2.0" {
+            // numpy: "Header length ... too big for version=(1, 0)".
+            let err = Header::with_version(f8, &shape, Order::C, Some(Version::V1)).unwrap_err();
+            assert!(err.to_string().contains("too big for version 1.0"), "{err}");
+        }
+    }
+}
+
 /// What mmnpy must say about each file numpy refuses: the error kind and a fragment of the
 /// message (the message must also name the file).
 fn expected_refusal(name: &str) -> (fn(&ErrorKind) -> bool, &'static str) {

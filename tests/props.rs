@@ -293,3 +293,33 @@ fn nesting_bombs_are_refused_quickly() {
         started.elapsed()
     );
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
+
+    #[test]
+    fn files_npyz_writes_open_with_the_same_values(shape in shapes(), fortran in any::<bool>()) {
+        use npyz::WriterBuilder;
+        let len: usize = shape.iter().product();
+        let values: Vec<i32> = (0..len as i32).map(|i| i * 7 - 3).collect();
+        let mut bytes = Vec::new();
+        let shape_u64: Vec<u64> = shape.iter().map(|&n| n as u64).collect();
+        let mut writer = npyz::WriteOptions::new()
+            .default_dtype()
+            .shape(&shape_u64)
+            .order(if fortran { npyz::Order::Fortran } else { npyz::Order::C })
+            .writer(&mut bytes)
+            .begin_nd()
+            .unwrap();
+        writer.extend(values.iter().copied()).unwrap();
+        writer.finish().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("npyz.npy");
+        std::fs::write(&path, &bytes).unwrap();
+        let a = mmnpy::NpyArray::<i32>::open(&path).unwrap();
+        prop_assert_eq!(a.shape(), shape.as_slice());
+        prop_assert_eq!(a.header().fortran_order(), fortran);
+        // npyz writes the values in the file's memory order.
+        prop_assert_eq!(a.as_slice(), values.as_slice());
+    }
+}
