@@ -418,6 +418,8 @@ def malformed():
     cases.append(("unparsable_header", header_file("{'descr': '<f8', 'fortran_order': False, 'shape': (2,")))
     cases.append(("truncated_data", base[:-1]))
     cases.append(("truncated_data_0d", good_bytes(np.array(1.0, "<f8"))[:-3]))
+    # test_file_truncated: an empty array's file cut by one byte loses the header's newline.
+    cases.append(("truncated_empty", good_bytes(np.zeros((0, 3), "<f8"))[:-1]))
     cases.append(("huge_header_v2", header_file("{" + " " * 10001 + "}", version=(2, 0))))
     # Dtypes numpy reads but mmnpy refuses (object needs pickles; numpy refuses it too
     # without allow_pickle).

@@ -213,6 +213,18 @@ fn header_bytes_match_numpy_for_large_shapes_and_every_version() {
 }
 
 #[test]
+fn only_versions_1_2_and_3_exist() {
+    // numpy's test_write_version: (1, 1), (0, 0), (0, 1), (2, 2), (255, 255) are refused.
+    for bad in ["1.1", "0.0", "0.1", "2.2", "255.255", "4", "", "v1"] {
+        let err = Version::parse(bad).unwrap_err();
+        assert!(err.to_string().contains("expected 1, 2 or 3"), "{bad}: {err}");
+    }
+    for (text, v) in [("1", Version::V1), ("2.0", Version::V2), ("3", Version::V3)] {
+        assert_eq!(Version::parse(text).unwrap(), v);
+    }
+}
+
+#[test]
 fn the_switch_to_version_2_happens_where_numpys_does() {
     let cases = &fixture::manifest().long_headers;
     assert_eq!(cases.len(), 2);
@@ -275,6 +287,19 @@ fn expected_refusal(name: &str) -> (fn(&ErrorKind) -> bool, &'static str) {
                 )
             },
             "header needs 266 bytes but the file has 25",
+        ),
+        "truncated_empty" => (
+            |k| {
+                matches!(
+                    k,
+                    ErrorKind::Truncated {
+                        what: "header",
+                        needed: 128,
+                        found: 127
+                    }
+                )
+            },
+            "header needs 128 bytes but the file has 127",
         ),
         "missing_key" => (
             |k| matches!(k, ErrorKind::InvalidHeader(_)),
