@@ -393,3 +393,24 @@ fn every_command_has_help() {
         assert!(run.stdout.contains(flag), "create --help lacks {flag}");
     }
 }
+
+#[test]
+fn info_on_more_files_than_the_descriptor_limit() {
+    // Regression: info held every file open until it printed, so `mmnpy info dir/*.npy`
+    // failed with "Too many open files" past the (often 1024) descriptor limit.
+    let bin = assert_cmd::cargo::cargo_bin("mmnpy");
+    let script = format!(
+        "ulimit -n 64 && exec '{}' info --json $(for i in $(seq 200); do printf 'v1_f8.npy '; done)",
+        bin.display()
+    );
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(&script)
+        .current_dir(fixture::dir())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc.as_array().map(Vec::len), Some(200));
+}

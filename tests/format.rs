@@ -217,7 +217,10 @@ fn only_versions_1_2_and_3_exist() {
     // numpy's test_write_version: (1, 1), (0, 0), (0, 1), (2, 2), (255, 255) are refused.
     for bad in ["1.1", "0.0", "0.1", "2.2", "255.255", "4", "", "v1"] {
         let err = Version::parse(bad).unwrap_err();
-        assert!(err.to_string().contains("expected 1, 2 or 3"), "{bad}: {err}");
+        assert!(
+            err.to_string().contains("expected 1, 2 or 3"),
+            "{bad}: {err}"
+        );
     }
     for (text, v) in [("1", Version::V1), ("2.0", Version::V2), ("3", Version::V3)] {
         assert_eq!(Version::parse(text).unwrap(), v);
