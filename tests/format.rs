@@ -570,3 +570,21 @@ fn hand_made_fortran_headers_numpy_would_not_write_still_view() {
         assert_eq!(owned, view, "{shape:?}");
     }
 }
+
+#[test]
+fn bool_bytes_other_than_0_and_1_read_as_true_like_numpy() {
+    // np.frombuffer(b"\x00\x01\x02\xff", bool) -> [False, True, True, True]; a Rust `bool`
+    // over these bytes would be undefined behaviour, which is why the element type is `Bool`.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("b.npy");
+    let text = "{'descr': '|b1', 'fortran_order': False, 'shape': (4,), }";
+    std::fs::write(&path, npy_with_header_text(text, &[0, 1, 2, 0xff])).unwrap();
+    let a = NpyArray::<mmnpy::Bool>::open(&path).unwrap();
+    let truth: Vec<bool> = a.as_slice().iter().map(|b| b.get()).collect();
+    assert_eq!(truth, [false, true, true, true]);
+    let owned = read_array::<mmnpy::Bool>(&path).unwrap();
+    assert_eq!(
+        owned.iter().map(|&b| bool::from(b)).collect::<Vec<_>>(),
+        truth
+    );
+}
