@@ -456,3 +456,25 @@ fn releasing_pages_never_loses_writes() {
     // The r+ writes reached the file; the c writes went nowhere, over them.
     assert!(std::fs::read(&path).unwrap()[128..].iter().all(|&b| b == 7));
 }
+
+#[test]
+fn after_persist_the_handle_is_read_write_on_the_final_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("p.npy");
+    let mut a = NpyArray::<u16>::create(&path, &[4], Order::C).unwrap();
+    a.as_slice_mut().unwrap()[0] = 1;
+    a.persist().unwrap();
+    a.persist().unwrap(); // idempotent
+    a.as_slice_mut().unwrap()[3] = 4;
+    a.flush().unwrap();
+    // lock(false) is how a non-locking reader looks while the writer holds its lock.
+    let peek = OpenOptions::new().lock(false).open::<u16>(&path).unwrap();
+    assert_eq!(peek.as_slice(), &[1, 0, 0, 4]);
+    drop(peek);
+    drop(a);
+    assert_eq!(
+        NpyArray::<u16>::open(&path).unwrap().as_slice(),
+        &[1, 0, 0, 4]
+    );
+    assert_eq!(dir_entries(dir.path()), ["p.npy"]);
+}
