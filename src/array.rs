@@ -392,9 +392,6 @@ impl NpyFile {
                 value.len()
             )));
         }
-        if value.iter().all(|&b| b == 0) && self.mode == Mode::Create {
-            return Ok(()); // already zero, and writing would un-sparse the file
-        }
         let bytes = self.bytes_mut()?;
         let block = itemsize * (1 << 16);
         bytes.par_chunks_mut(block).for_each(|chunk| {

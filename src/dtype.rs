@@ -296,7 +296,11 @@ impl DType {
                 let v: f64 = t.parse().map_err(|_| bad())?;
                 f16::from_f64(v).to_ne_bytes().to_vec()
             }
-            Scalar::F32 => t.parse::<f32>().map_err(|_| bad())?.to_ne_bytes().to_vec(),
+            // Through f64, as numpy converts a Python float: parsing straight to f32 rounds
+            // differently when the decimal lies near the midpoint of two f32 values.
+            Scalar::F32 => (t.parse::<f64>().map_err(|_| bad())? as f32)
+                .to_ne_bytes()
+                .to_vec(),
             Scalar::F64 => t.parse::<f64>().map_err(|_| bad())?.to_ne_bytes().to_vec(),
             Scalar::C64 | Scalar::C128 => {
                 let (re, im) = parse_complex(t).ok_or_else(bad)?;

@@ -442,6 +442,15 @@ fn truncated(what: &'static str, needed: u64, found: u64) -> Error {
     .into()
 }
 
+/// What the value of a key must be, for error messages.
+fn expected_value(key: &str) -> &'static str {
+    match key {
+        "descr" => "a dtype string",
+        "fortran_order" => "True or False",
+        _ => "a tuple of integers",
+    }
+}
+
 fn invalid_header(msg: String) -> Error {
     ErrorKind::InvalidHeader(msg).into()
 }
@@ -533,7 +542,7 @@ impl<'a> DictParser<'a> {
                 )));
             }
             self.expect(b':', "':' after a key")?;
-            let value = self.value()?;
+            let value = self.value(&key)?;
             let slot_taken = match (key.as_str(), value) {
                 ("descr", Value::Str(s)) => descr.replace(s).is_some(),
                 ("fortran_order", Value::Bool(b)) => fortran.replace(b).is_some(),
@@ -584,16 +593,22 @@ impl<'a> DictParser<'a> {
         Ok(self.text[start..start + len].to_string())
     }
 
-    fn value(&mut self) -> Result<Value> {
+    /// The value of `key`, which names it in errors.
+    fn value(&mut self, key: &str) -> Result<Value> {
         self.skip_ws();
         match self.peek() {
             Some(b'\'' | b'"') => Ok(Value::Str(self.string()?)),
             Some(b'(') => self.tuple(),
-            Some(b'[') => Err(ErrorKind::UnsupportedDType {
+            // A list descr is a structured dtype: refuse it by what it is, not as bad syntax.
+            Some(b'[') if key == "descr" => Err(ErrorKind::UnsupportedDType {
                 descr: "[...]".into(),
-                why: "structured (record) dtypes and list values are not supported",
+                why: "structured (record) dtypes are not supported",
             }
             .into()),
+            Some(b'[') => Err(invalid_header(format!(
+                "'{key}' is a list; expected {}",
+                expected_value(key)
+            ))),
             _ => {
                 let rest = &self.text[self.pos..];
                 for (word, b) in [("True", true), ("False", false)] {
@@ -607,7 +622,7 @@ impl<'a> DictParser<'a> {
                         return Ok(Value::Bool(b));
                     }
                 }
-                Err(self.err("expected a string, True/False or a tuple"))
+                Err(self.err(&format!("expected {} for '{key}'", expected_value(key))))
             }
         }
     }
@@ -749,7 +764,7 @@ mod tests {
             ),
             (
                 "{'descr': '<f8', 'fortran_order': 0, 'shape': (1,)}",
-                "expected a string",
+                "expected True or False for 'fortran_order'",
             ),
             (
                 "{'descr': '<f8', 'fortran_order': False, 'shape': (-1,)}",
@@ -765,7 +780,7 @@ mod tests {
             ),
             (
                 "{'descr': '<f8', 'fortran_order': False, 'shape': [3]}",
-                "structured",
+                "'shape' is a list",
             ),
             (
                 "{'descr': [('a', '<f8')], 'fortran_order': False, 'shape': (3,)}",

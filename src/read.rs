@@ -18,7 +18,13 @@ pub fn read_array<T: Element>(path: impl AsRef<Path>) -> Result<ArrayD<T>> {
 }
 
 fn read_inner<T: Element>(path: &Path) -> Result<ArrayD<T>> {
-    let mut file = std::fs::File::open(path).map_err(|e| Error::io("open", e))?;
+    use std::os::unix::fs::OpenOptionsExt;
+    // O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused just below.
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .map_err(|e| Error::io("open", e))?;
     let meta = file.metadata().map_err(|e| Error::io("stat", e))?;
     if !meta.is_file() {
         return Err(Error::invalid("is not a regular file"));

@@ -31,12 +31,20 @@ pub(crate) struct Args {
     force: bool,
 }
 
-/// Parse `4,5,6` (spaces allowed, empty for 0-d).
+/// Parse `4,5,6` (spaces allowed, a trailing comma as in Python's `(3,)`, empty for 0-d).
 pub(crate) fn parse_shape(text: &str) -> anyhow::Result<Vec<usize>> {
-    let text = text.trim().trim_start_matches('(').trim_end_matches(')');
+    let text = text
+        .trim()
+        .trim_start_matches('(')
+        .trim_end_matches(')')
+        .trim();
+    if text.is_empty() {
+        return Ok(Vec::new());
+    }
+    // `3,,4` is a typo, not the shape (3, 4).
+    let text = text.strip_suffix(',').unwrap_or(text);
     text.split(',')
         .map(str::trim)
-        .filter(|s| !s.is_empty())
         .map(|s| {
             s.parse::<usize>()
                 .with_context(|| format!("invalid dimension {s:?} in --shape"))
@@ -62,7 +70,8 @@ pub(crate) fn run(args: Args, _global: &Global) -> anyhow::Result<()> {
         }
         None => NpyFile::create(&args.out, dtype, &shape, order)?,
     };
-    if let Some(value) = fill {
+    // A new file is already zero: writing zeros would only un-sparse it.
+    if let Some(value) = fill.filter(|v| v.iter().any(|&b| b != 0)) {
         file.fill_bytes(&value)?;
     }
     file.persist_with(if args.force {
