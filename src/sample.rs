@@ -32,7 +32,7 @@ impl SampleTable {
     /// standard deviation `1 + j / 8`; about one value in a million is NaN (missing data).
     pub fn value(&self, i: usize, j: usize) -> f64 {
         let h = mix(self.seed ^ mix((i * self.cols + j) as u64));
-        if h % 1_000_003 == 0 {
+        if h.is_multiple_of(1_000_003) {
             return f64::NAN;
         }
         // Irwin–Hall: the sum of four uniforms is close enough to normal for a demo.
