@@ -1,1 +1,3 @@
+//! The integration tests, one binary (see STYLE.md): each topic is a module.
 
+mod engine;
