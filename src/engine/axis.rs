@@ -124,7 +124,9 @@ pub(crate) fn axis_real<T: Real>(
     let size = T::SCALAR.size();
     let mut results: Vec<Partial<T>> = vec![Partial::default(); l.outer * l.inner];
     let driver = options.driver(file);
-    if l.inner == 1 {
+    if file.is_empty() {
+        // Nothing to read: every output (if any) is the statistics of nothing.
+    } else if l.inner == 1 {
         let plan = options.plan(file.len(), size);
         results = driver.fold_blocks(
             &plan,

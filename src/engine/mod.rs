@@ -15,6 +15,8 @@ pub mod naive;
 mod plan;
 mod reducible;
 mod stats;
+#[cfg(test)]
+mod tests;
 
 pub use axis::{AxisStats, stats_axis};
 pub use histogram::{Histogram, histogram};

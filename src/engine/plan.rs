@@ -27,6 +27,7 @@ pub struct ChunkPlan {
     units: usize,
     unit_bytes: usize,
     block_units: usize,
+    window_blocks: Option<usize>,
 }
 
 impl ChunkPlan {
@@ -43,7 +44,15 @@ impl ChunkPlan {
             units,
             unit_bytes,
             block_units: block_units.max(1),
+            window_blocks: None,
         }
+    }
+
+    /// Windows of exactly `blocks` blocks instead of about [`WINDOW_BYTES`] (for tests that
+    /// need several windows on small data, and for tuning).
+    pub fn with_window_blocks(mut self, blocks: usize) -> ChunkPlan {
+        self.window_blocks = Some(blocks.max(1));
+        self
     }
 
     /// Number of units covered.
@@ -79,6 +88,9 @@ impl ChunkPlan {
     }
 
     fn blocks_per_window(&self) -> usize {
+        if let Some(blocks) = self.window_blocks {
+            return blocks;
+        }
         (WINDOW_BYTES / (self.block_units * self.unit_bytes).max(1)).max(1)
     }
 }

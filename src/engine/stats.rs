@@ -132,6 +132,7 @@ impl Stats {
 #[derive(Clone, Copy, Default)]
 pub struct PassOptions<'a> {
     block_units: Option<usize>,
+    window_blocks: Option<usize>,
     progress: Option<&'a (dyn Fn(u64) + Sync)>,
 }
 
@@ -139,6 +140,7 @@ impl std::fmt::Debug for PassOptions<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PassOptions")
             .field("block_units", &self.block_units)
+            .field("window_blocks", &self.window_blocks)
             .field("progress", &self.progress.is_some())
             .finish()
     }
@@ -157,6 +159,13 @@ impl<'a> PassOptions<'a> {
         self
     }
 
+    /// Windows of `blocks` blocks (default: about [`WINDOW_BYTES`](crate::engine::WINDOW_BYTES)).
+    /// Never changes results; lets tests stream small data through several windows.
+    pub fn window_blocks(mut self, blocks: usize) -> PassOptions<'a> {
+        self.window_blocks = Some(blocks);
+        self
+    }
+
     /// Call `progress(bytes)` as the pass advances.
     pub fn progress(mut self, progress: &'a (dyn Fn(u64) + Sync)) -> PassOptions<'a> {
         self.progress = Some(progress);
@@ -164,9 +173,13 @@ impl<'a> PassOptions<'a> {
     }
 
     pub(crate) fn plan(&self, units: usize, unit_bytes: usize) -> ChunkPlan {
-        match self.block_units {
+        let plan = match self.block_units {
             Some(n) => ChunkPlan::with_block_units(units, unit_bytes, n),
             None => ChunkPlan::new(units, unit_bytes),
+        };
+        match self.window_blocks {
+            Some(n) => plan.with_window_blocks(n),
+            None => plan,
         }
     }
 
