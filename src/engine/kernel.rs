@@ -172,36 +172,83 @@ fn pick<T: Real>(
     }
 }
 
-/// numpy's pairwise summation (`pairwise_sum` in `loops_utils.h`), skipping NaN, in `f64`.
-fn pairwise<T: Real>(xs: &[T]) -> f64 {
-    let keep = |x: T| {
-        let v = x.to_f64();
-        if x.is_nan() { 0.0 } else { v }
-    };
+/// Per-lane NaN counts and extremes, updated by the first pass over a run. Four lanes, not
+/// eight: with the eight sums they still fit the SSE2 registers without spilling.
+struct Lanes<T> {
+    nan: [u32; 4],
+    lo: [T; 4],
+    hi: [T; 4],
+}
+
+impl<T: Real> Lanes<T> {
+    fn new() -> Lanes<T> {
+        Lanes {
+            nan: [0; 4],
+            lo: [T::MIN_INIT; 4],
+            hi: [T::MAX_INIT; 4],
+        }
+    }
+
+    #[inline(always)]
+    fn update(&mut self, k: usize, x: T) {
+        let k = k & 3;
+        self.nan[k] += x.is_nan() as u32;
+        self.lo[k] = if x.less(self.lo[k]) { x } else { self.lo[k] };
+        self.hi[k] = if self.hi[k].less(x) { x } else { self.hi[k] };
+    }
+
+    /// `(nan_count, min, max)` over all lanes.
+    fn finish(&self) -> (u64, T, T) {
+        let mut min = T::MIN_INIT;
+        let mut max = T::MAX_INIT;
+        for k in 0..4 {
+            min = if self.lo[k].less(min) { self.lo[k] } else { min };
+            max = if max.less(self.hi[k]) { self.hi[k] } else { max };
+        }
+        (self.nan.iter().map(|&c| c as u64).sum(), min, max)
+    }
+}
+
+#[inline(always)]
+fn kept<T: Real>(x: T) -> f64 {
+    if x.is_nan() { 0.0 } else { x.to_f64() }
+}
+
+/// numpy's pairwise summation (`pairwise_sum` in `loops_utils.h`) in `f64`, skipping NaN,
+/// fused with the NaN count and min/max lanes so a run is read once for all of them.
+fn pairwise_scan<T: Real>(xs: &[T], lanes: &mut Lanes<T>) -> f64 {
     if xs.len() < 8 {
-        xs.iter().fold(0.0, |s, &x| s + keep(x))
+        let mut s = 0.0;
+        for &x in xs {
+            lanes.update(0, x);
+            s += kept(x);
+        }
+        s
     } else if xs.len() <= 128 {
-        let mut lanes = [0.0f64; 8];
+        let mut sums = [0.0f64; 8];
         let mut chunks = xs.chunks_exact(8);
         for chunk in &mut chunks {
-            for (lane, &x) in lanes.iter_mut().zip(chunk) {
-                *lane += keep(x);
+            for k in 0..8 {
+                sums[k] += kept(chunk[k]);
+                lanes.update(k, chunk[k]);
             }
         }
-        let mut s = ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3]))
-            + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
+        let mut s = ((sums[0] + sums[1]) + (sums[2] + sums[3]))
+            + ((sums[4] + sums[5]) + (sums[6] + sums[7]));
         for &x in chunks.remainder() {
-            s += keep(x);
+            lanes.update(0, x);
+            s += kept(x);
         }
         s
     } else {
         let half = xs.len() / 2 / 8 * 8;
-        pairwise(&xs[..half]) + pairwise(&xs[half..])
+        pairwise_scan(&xs[..half], lanes) + pairwise_scan(&xs[half..], lanes)
     }
 }
 
-/// Exact sum of a run of at most [`RUN`] integers, as `(hi, lo)` halves.
-fn split_sum<T: Real>(xs: &[T]) -> i128 {
+/// Exact sum of a run of at most [`RUN`] integers (via `(hi, lo)` halves), fused with the
+/// min/max lanes.
+fn split_sum_scan<T: Real>(xs: &[T], lanes: &mut Lanes<T>) -> i128 {
     let mut hi = [0i64; 8];
     let mut lo = [0i64; 8];
     let mut chunks = xs.chunks_exact(8);
@@ -210,6 +257,7 @@ fn split_sum<T: Real>(xs: &[T]) -> i128 {
             let (h, l) = chunk[k].split();
             hi[k] += h;
             lo[k] += l;
+            lanes.update(k, chunk[k]);
         }
     }
     let (mut h, mut l): (i64, i64) = (hi.iter().sum(), lo.iter().sum());
@@ -217,60 +265,33 @@ fn split_sum<T: Real>(xs: &[T]) -> i128 {
         let (a, b) = x.split();
         h += a;
         l += b;
+        lanes.update(0, x);
     }
     ((h as i128) << 32) + l as i128
 }
 
-/// Count NaN and non-zero elements and find min and max (ignoring NaN), eight lanes at a time.
-fn scan<T: Real>(xs: &[T]) -> (u64, u64, T, T) {
-    let mut nan = [0u32; 8];
+/// Sum of squared deviations from `mean` of the non-NaN elements, and the non-zero count.
+fn centred_squares<T: Real>(xs: &[T], mean: f64) -> (f64, u64) {
+    let mut lanes = [0.0f64; 8];
     let mut nonzero = [0u32; 8];
-    let mut lo = [T::MIN_INIT; 8];
-    let mut hi = [T::MAX_INIT; 8];
     let mut chunks = xs.chunks_exact(8);
     for chunk in &mut chunks {
         for k in 0..8 {
             let x = chunk[k];
-            nan[k] += x.is_nan() as u32;
-            nonzero[k] += x.is_nonzero() as u32;
-            lo[k] = if x.less(lo[k]) { x } else { lo[k] };
-            hi[k] = if hi[k].less(x) { x } else { hi[k] };
-        }
-    }
-    let mut n_nan: u64 = nan.iter().map(|&c| c as u64).sum();
-    let mut n_nonzero: u64 = nonzero.iter().map(|&c| c as u64).sum();
-    let mut min = T::MIN_INIT;
-    let mut max = T::MAX_INIT;
-    for k in 0..8 {
-        min = if lo[k].less(min) { lo[k] } else { min };
-        max = if max.less(hi[k]) { hi[k] } else { max };
-    }
-    for &x in chunks.remainder() {
-        n_nan += x.is_nan() as u64;
-        n_nonzero += x.is_nonzero() as u64;
-        min = if x.less(min) { x } else { min };
-        max = if max.less(x) { x } else { max };
-    }
-    (n_nan, n_nonzero, min, max)
-}
-
-/// Sum of squared deviations from `mean` of the non-NaN elements.
-fn centred_squares<T: Real>(xs: &[T], mean: f64) -> f64 {
-    let mut lanes = [0.0f64; 8];
-    let mut chunks = xs.chunks_exact(8);
-    for chunk in &mut chunks {
-        for (lane, &x) in lanes.iter_mut().zip(chunk) {
             let d = x.to_f64() - mean;
-            *lane += if x.is_nan() { 0.0 } else { d * d };
+            lanes[k] += if x.is_nan() { 0.0 } else { d * d };
+            nonzero[k] += x.is_nonzero() as u32;
         }
     }
     let mut s = ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3]))
         + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
+    let mut z: u64 = nonzero.iter().map(|&c| c as u64).sum();
     for &x in chunks.remainder() {
         let d = x.to_f64() - mean;
         s += if x.is_nan() { 0.0 } else { d * d };
+        z += x.is_nonzero() as u64;
     }
-    s
+    (s, z)
 }
 
 fn equal<T: Real>(a: T, b: T) -> bool {
@@ -296,21 +317,20 @@ fn locate<T: Real>(xs: &[T], target: T, first: u64, index: &IndexMap) -> u64 {
 /// `acc`, which holds the statistics of everything before it.
 pub(crate) fn push_run<T: Real>(acc: &mut Partial<T>, xs: &[T], first: u64, index: &IndexMap) {
     debug_assert!(xs.len() <= RUN);
-    let (nan, nonzero, min, max) = scan(xs);
-    let count = xs.len() as u64 - nan;
-    let mut run = Partial::<T> {
-        count,
-        nan_count: nan,
-        nonzero,
-        ..Partial::default()
-    };
-    if count > 0 {
-        if T::IS_FLOAT {
-            run.fsum.add(pairwise(xs));
-        } else {
-            run.isum = split_sum(xs);
-        }
-        run.m2 = centred_squares(xs, run.mean());
+    let mut lanes = Lanes::new();
+    let mut run = Partial::<T>::default();
+    if T::IS_FLOAT {
+        run.fsum.add(pairwise_scan(xs, &mut lanes));
+    } else {
+        run.isum = split_sum_scan(xs, &mut lanes);
+    }
+    let (nan, min, max) = lanes.finish();
+    run.nan_count = nan;
+    run.count = xs.len() as u64 - nan;
+    let (m2, nonzero) = centred_squares(xs, run.mean());
+    run.nonzero = nonzero;
+    if run.count > 0 {
+        run.m2 = m2;
         // Only search for the index when this run can change the answer: it beats the
         // running extreme, or ties it and the index order is not monotone.
         let monotone = index.monotone();
