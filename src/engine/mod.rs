@@ -6,6 +6,19 @@
 //! block's result is computed by the same code on the same bytes, and results are combined in
 //! block order, so the output has the same bits with 1 or 16 threads.
 
+mod axis;
+mod elements;
+mod histogram;
+mod kernel;
+#[doc(hidden)]
+pub mod naive;
 mod plan;
+mod reducible;
+mod stats;
+#[cfg(test)]
+mod tests;
 
+pub use axis::{AxisStats, stats_axis};
+pub use histogram::{Histogram, histogram};
 pub use plan::{BLOCK_BYTES, ChunkPlan, Driver, WINDOW_BYTES};
+pub use stats::{PassOptions, Stats, Value, stats};

@@ -27,6 +27,7 @@ pub struct ChunkPlan {
     units: usize,
     unit_bytes: usize,
     block_units: usize,
+    window_blocks: Option<usize>,
 }
 
 impl ChunkPlan {
@@ -43,7 +44,15 @@ impl ChunkPlan {
             units,
             unit_bytes,
             block_units: block_units.max(1),
+            window_blocks: None,
         }
+    }
+
+    /// Windows of exactly `blocks` blocks instead of about [`WINDOW_BYTES`] (for tests that
+    /// need several windows on small data, and for tuning).
+    pub fn with_window_blocks(mut self, blocks: usize) -> ChunkPlan {
+        self.window_blocks = Some(blocks.max(1));
+        self
     }
 
     /// Number of units covered.
@@ -79,6 +88,9 @@ impl ChunkPlan {
     }
 
     fn blocks_per_window(&self) -> usize {
+        if let Some(blocks) = self.window_blocks {
+            return blocks;
+        }
         (WINDOW_BYTES / (self.block_units * self.unit_bytes).max(1)).max(1)
     }
 }
@@ -111,6 +123,68 @@ impl<'a> Driver<'a> {
         R: Send,
         F: Fn(usize, &[u8]) -> R + Sync,
     {
+        let mut results = Vec::with_capacity(plan.num_blocks());
+        self.for_each_window(plan, |window, data| {
+            let part: Vec<R> = window
+                .into_par_iter()
+                .map(|i| f(i, &data[plan.block_bytes(i)]))
+                .collect();
+            results.extend(part);
+        });
+        results
+    }
+
+    /// Map every block with `map`, then combine the results in block order with `combine`,
+    /// starting from `init`: a deterministic parallel reduction. Results are combined after
+    /// each window, so at most one window's block results are held at a time.
+    pub fn fold_blocks<R, A, F, C>(&self, plan: &ChunkPlan, map: F, init: A, mut combine: C) -> A
+    where
+        R: Send,
+        F: Fn(usize, &[u8]) -> R + Sync,
+        C: FnMut(A, R) -> A,
+    {
+        let mut acc = Some(init);
+        self.for_each_window(plan, |window, data| {
+            let part: Vec<R> = window
+                .into_par_iter()
+                .map(|i| map(i, &data[plan.block_bytes(i)]))
+                .collect();
+            acc = acc.take().map(|a| part.into_iter().fold(a, &mut combine));
+        });
+        acc.expect("the accumulator is put back after every window")
+    }
+
+    /// Fold the blocks of each window into one accumulator per rayon task (`identity`, `fold`)
+    /// and merge those with `merge`. Only for accumulators whose merge is exactly associative
+    /// and commutative (integer counts): then the result does not depend on how rayon split
+    /// the work, and memory is one accumulator per task instead of one per block.
+    pub fn fold_commutative<A, I, F, M>(
+        &self,
+        plan: &ChunkPlan,
+        identity: I,
+        fold: F,
+        merge: M,
+    ) -> A
+    where
+        A: Send,
+        I: Fn() -> A + Sync + Send,
+        F: Fn(A, usize, &[u8]) -> A + Sync + Send,
+        M: Fn(A, A) -> A + Sync + Send,
+    {
+        let mut acc = identity();
+        self.for_each_window(plan, |window, data| {
+            let part = window
+                .into_par_iter()
+                .fold(&identity, |a, i| fold(a, i, &data[plan.block_bytes(i)]))
+                .reduce(&identity, &merge);
+            acc = merge(std::mem::replace(&mut acc, identity()), part);
+        });
+        acc
+    }
+
+    /// The streaming skeleton: for each window of blocks, in order, prefetch the next window,
+    /// run `work(window_blocks, data)`, release the finished window's pages and report progress.
+    fn for_each_window(&self, plan: &ChunkPlan, mut work: impl FnMut(Range<usize>, &[u8])) {
         let data = self.file.bytes();
         let n = plan.num_blocks();
         let per_window = plan.blocks_per_window();
@@ -119,7 +193,6 @@ impl<'a> Driver<'a> {
             let last = plan.block_bytes(w.end - 1).end;
             first..last
         };
-        let mut results = Vec::with_capacity(n);
         let mut start = 0;
         while start < n {
             let window = start..(start + per_window).min(n);
@@ -127,12 +200,7 @@ impl<'a> Driver<'a> {
                 let next = window_bytes(window.end..(window.end + per_window).min(n));
                 self.file.will_need(next.start, next.len());
             }
-            let part: Vec<R> = window
-                .clone()
-                .into_par_iter()
-                .map(|i| f(i, &data[plan.block_bytes(i)]))
-                .collect();
-            results.extend(part);
+            work(window.clone(), data);
             let done = window_bytes(window.clone());
             self.file.release(done.start, done.len());
             if let Some(progress) = self.progress {
@@ -140,18 +208,6 @@ impl<'a> Driver<'a> {
             }
             start = window.end;
         }
-        results
-    }
-
-    /// Map every block with `map`, then combine the results in block order with `combine`,
-    /// starting from `init`: a deterministic parallel reduction.
-    pub fn fold_blocks<R, A, F, C>(&self, plan: &ChunkPlan, map: F, init: A, combine: C) -> A
-    where
-        R: Send,
-        F: Fn(usize, &[u8]) -> R + Sync,
-        C: FnMut(A, R) -> A,
-    {
-        self.map_blocks(plan, map).into_iter().fold(init, combine)
     }
 }
 

@@ -3,8 +3,10 @@
 //! computes anything a library user could not get from `mmnpy` itself.
 
 mod create;
+mod hist;
 mod info;
 mod progress;
+mod stats;
 
 use std::process::ExitCode;
 
@@ -41,6 +43,10 @@ enum Command {
     Info(info::Args),
     /// Create a new .npy file filled with one value.
     Create(create::Args),
+    /// Count, sum, mean, var, std, min, max, argmin, argmax in one pass (NaN skipped).
+    Stats(stats::Args),
+    /// Histogram with numpy's bin rules.
+    Hist(hist::Args),
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
@@ -57,6 +63,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Info(args) => info::run(args, global),
         Command::Create(args) => create::run(args, global),
+        Command::Stats(args) => stats::run(args, global),
+        Command::Hist(args) => hist::run(args, global),
     }
 }
 

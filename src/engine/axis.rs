@@ -1,0 +1,359 @@
+//! Statistics along one axis of an N-d array, streamed in one parallel, deterministic pass;
+//! the result is shaped like numpy's (the shape with the axis removed), in C order.
+//!
+//! In memory order the array is seen as `(outer, len, inner)`, reduced along the middle:
+//! - `inner == 1` (the reduced axis is the contiguous one): each output is a contiguous
+//!   segment, reduced with the whole-array kernel;
+//! - `inner > 1` (e.g. per-column statistics of a C-order `(N, d)` table along axis 0): blocks
+//!   of whole rows; each row updates `inner` column accumulators in contiguous, vectorisable
+//!   loops, a few dozen rows at a time, then merges into per-column partials.
+//!
+//! A Fortran-order file is the C-order array of the reversed shape, so the same two kernels
+//! serve it; only the order of the outputs is permuted at the end.
+
+use crate::array::NpyFile;
+use crate::engine::elements::{RUN, Real, for_each_run};
+use crate::engine::kernel::{IndexMap, Partial, fortran_to_c};
+use crate::engine::stats::{ComplexPartial, ComplexParts, PassOptions, Stats, partial_of_bytes};
+use crate::error::{Error, Result, ResultExt};
+use crate::header::Order;
+
+/// Statistics along an axis: one [`Stats`] per position of the result, C order of `shape`.
+/// `argmin`/`argmax` are indices along the reduced axis, like `np.nanargmin(a, axis=k)`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AxisStats {
+    /// The result shape: the array's shape without the reduced axis.
+    pub shape: Vec<usize>,
+    /// The statistics, in C order of `shape`.
+    pub stats: Vec<Stats>,
+}
+
+/// Statistics along `axis` (0-based) in one streaming pass. An axis beyond the array's
+/// dimensions is an error naming it.
+pub fn stats_axis(
+    file: &NpyFile,
+    axis: usize,
+    ddof: u64,
+    options: &PassOptions<'_>,
+) -> Result<AxisStats> {
+    let ndim = file.ndim();
+    if axis >= ndim {
+        return Err(Error::invalid(format!(
+            "axis {axis} is out of bounds for array of dimension {ndim}"
+        )))
+        .at(file.path());
+    }
+    Ok(crate::dispatch_scalar!(file.dtype().scalar(), T => {
+        <T as crate::engine::reducible::Reducible>::stats_axis(file, axis, ddof, options)
+    }))
+}
+
+/// The array in memory order as `(outer, len, inner)` reduced along `len`.
+#[derive(Clone, Copy, Debug)]
+struct Layout {
+    outer: usize,
+    len: usize,
+    inner: usize,
+}
+
+fn layout(shape: &[usize], order: Order, axis: usize) -> Layout {
+    let before: usize = shape[..axis].iter().product();
+    let after: usize = shape[axis + 1..].iter().product();
+    let len = shape[axis];
+    match order {
+        Order::C => Layout {
+            outer: before,
+            len,
+            inner: after,
+        },
+        Order::Fortran => Layout {
+            outer: after,
+            len,
+            inner: before,
+        },
+    }
+}
+
+/// The result shape, and the outputs (in memory order of the file) permuted into C order.
+fn into_c_order<P>(
+    file: &NpyFile,
+    axis: usize,
+    mem: Vec<P>,
+    finish: impl Fn(&P) -> Stats,
+) -> AxisStats {
+    let mut shape = file.shape().to_vec();
+    shape.remove(axis);
+    let stats = if file.order() == Order::Fortran && shape.iter().filter(|&&d| d > 1).count() > 1 {
+        let mut out: Vec<Option<Stats>> = vec![None; mem.len()];
+        for (f, p) in mem.iter().enumerate() {
+            out[fortran_to_c(f as u64, &shape) as usize] = Some(finish(p));
+        }
+        out.into_iter().flatten().collect()
+    } else {
+        mem.iter().map(finish).collect()
+    };
+    AxisStats { shape, stats }
+}
+
+/// Split the elements `range` (memory positions) at output boundaries: `(output, positions)`.
+fn segments(
+    range: std::ops::Range<usize>,
+    len: usize,
+) -> impl Iterator<Item = (usize, std::ops::Range<usize>)> {
+    let mut pos = range.start;
+    std::iter::from_fn(move || {
+        if pos >= range.end || len == 0 {
+            return None;
+        }
+        let o = pos / len;
+        let end = ((o + 1) * len).min(range.end);
+        let seg = pos..end;
+        pos = end;
+        Some((o, seg))
+    })
+}
+
+pub(crate) fn axis_real<T: Real>(
+    file: &NpyFile,
+    axis: usize,
+    ddof: u64,
+    options: &PassOptions<'_>,
+) -> AxisStats {
+    let l = layout(file.shape(), file.order(), axis);
+    let native = file.dtype().is_native();
+    let size = T::SCALAR.size();
+    let mut results: Vec<Partial<T>> = vec![Partial::default(); l.outer * l.inner];
+    let driver = options.driver(file);
+    if file.is_empty() {
+        // Nothing to read: every output (if any) is the statistics of nothing.
+    } else if l.inner == 1 {
+        let plan = options.plan(file.len(), size);
+        results = driver.fold_blocks(
+            &plan,
+            |i, bytes| {
+                let block = plan.block(i);
+                segments(block.clone(), l.len)
+                    .map(|(o, seg)| {
+                        let b = &bytes
+                            [(seg.start - block.start) * size..(seg.end - block.start) * size];
+                        let first = (seg.start - o * l.len) as u64;
+                        (
+                            o,
+                            partial_of_bytes::<T>(b, native, first, &IndexMap::Identity),
+                        )
+                    })
+                    .collect::<Vec<_>>()
+            },
+            results,
+            |mut acc, block| {
+                for (o, p) in block {
+                    acc[o].merge(&p);
+                }
+                acc
+            },
+        );
+    } else {
+        let plan = options.plan(l.outer * l.len, l.inner * size);
+        let rows_per_run = (32 * 1024 / (l.inner * size)).clamp(16, RUN);
+        results = driver.fold_blocks(
+            &plan,
+            |i, bytes| {
+                let block = plan.block(i);
+                let row_bytes = l.inner * size;
+                segments(block.clone(), l.len)
+                    .map(|(o, rows)| {
+                        let b = &bytes[(rows.start - block.start) * row_bytes
+                            ..(rows.end - block.start) * row_bytes];
+                        let mut parts = vec![Partial::<T>::default(); l.inner];
+                        let mut scratch = Columns::new(l.inner);
+                        let j0 = rows.start - o * l.len;
+                        for_each_run::<T>(b, native, rows_per_run * l.inner, |k, run| {
+                            scratch.push_rows(&mut parts, run, (j0 + k / l.inner) as u64);
+                        });
+                        (o, parts)
+                    })
+                    .collect::<Vec<_>>()
+            },
+            results,
+            |mut acc, block| {
+                for (o, parts) in block {
+                    for (a, p) in acc[o * l.inner..(o + 1) * l.inner].iter_mut().zip(&parts) {
+                        a.merge(p);
+                    }
+                }
+                acc
+            },
+        );
+    }
+    into_c_order(file, axis, results, |p| Stats::from_partial(p, ddof))
+}
+
+/// Per-column scratch accumulators for a few rows at a time (structure of arrays, so the
+/// loops over a row's columns vectorise).
+struct Columns<T> {
+    sum: Vec<f64>,
+    hi: Vec<i64>,
+    lo: Vec<i64>,
+    nan: Vec<u32>,
+    nonzero: Vec<u32>,
+    min: Vec<T>,
+    max: Vec<T>,
+    m2: Vec<f64>,
+    mean: Vec<f64>,
+}
+
+impl<T: Real> Columns<T> {
+    fn new(inner: usize) -> Columns<T> {
+        Columns {
+            sum: vec![0.0; inner],
+            hi: vec![0; inner],
+            lo: vec![0; inner],
+            nan: vec![0; inner],
+            nonzero: vec![0; inner],
+            min: vec![T::MIN_INIT; inner],
+            max: vec![T::MAX_INIT; inner],
+            m2: vec![0.0; inner],
+            mean: vec![0.0; inner],
+        }
+    }
+
+    fn reset(&mut self) {
+        self.sum.fill(0.0);
+        self.hi.fill(0);
+        self.lo.fill(0);
+        self.nan.fill(0);
+        self.nonzero.fill(0);
+        self.min.fill(T::MIN_INIT);
+        self.max.fill(T::MAX_INIT);
+        self.m2.fill(0.0);
+    }
+
+    /// Fold whole rows `xs` (at most [`RUN`] of them; the first at index `j0` along the axis)
+    /// into the column partials `parts`.
+    fn push_rows(&mut self, parts: &mut [Partial<T>], xs: &[T], j0: u64) {
+        let inner = parts.len();
+        let rows = xs.len() / inner;
+        self.reset();
+        for row in xs.chunks_exact(inner) {
+            if T::IS_FLOAT {
+                for ((s, n), &x) in self.sum.iter_mut().zip(self.nan.iter_mut()).zip(row) {
+                    let nan = x.is_nan();
+                    *s += if nan { 0.0 } else { x.to_f64() };
+                    *n += nan as u32;
+                }
+            } else {
+                for ((h, l), &x) in self.hi.iter_mut().zip(self.lo.iter_mut()).zip(row) {
+                    let (a, b) = x.split();
+                    *h += a;
+                    *l += b;
+                }
+            }
+            for (((lo, hi), z), &x) in self
+                .min
+                .iter_mut()
+                .zip(self.max.iter_mut())
+                .zip(self.nonzero.iter_mut())
+                .zip(row)
+            {
+                *lo = if x.less(*lo) { x } else { *lo };
+                *hi = if hi.less(x) { x } else { *hi };
+                *z += x.is_nonzero() as u32;
+            }
+        }
+        for c in 0..inner {
+            let count = (rows as u32 - self.nan[c]) as f64;
+            self.mean[c] = if T::IS_FLOAT {
+                self.sum[c] / count
+            } else {
+                ((((self.hi[c] as i128) << 32) + self.lo[c] as i128) as f64) / count
+            };
+        }
+        for row in xs.chunks_exact(inner) {
+            for ((m2, &mean), &x) in self.m2.iter_mut().zip(&self.mean).zip(row) {
+                let d = x.to_f64() - mean;
+                *m2 += if x.is_nan() { 0.0 } else { d * d };
+            }
+        }
+        for (c, acc) in parts.iter_mut().enumerate() {
+            let count = rows as u64 - self.nan[c] as u64;
+            let mut run = Partial::<T> {
+                count,
+                nan_count: self.nan[c] as u64,
+                nonzero: self.nonzero[c] as u64,
+                m2: self.m2[c],
+                ..Partial::default()
+            };
+            if count > 0 {
+                if T::IS_FLOAT {
+                    run.fsum.add(self.sum[c]);
+                } else {
+                    run.isum = ((self.hi[c] as i128) << 32) + self.lo[c] as i128;
+                }
+                // Positions along the axis grow with the rows, so a tie never wins.
+                let column = || xs.iter().skip(c).step_by(inner).enumerate();
+                let (min, max) = (self.min[c], self.max[c]);
+                if acc.min.is_none_or(|m| min.less(m.value)) {
+                    let r = column().find(|&(_, &x)| !x.less(min) && !min.less(x) && !x.is_nan());
+                    run.min = r.map(|(r, _)| crate::engine::kernel::Extreme {
+                        value: min,
+                        index: j0 + r as u64,
+                    });
+                }
+                if acc.max.is_none_or(|m| m.value.less(max)) {
+                    let r = column().find(|&(_, &x)| !x.less(max) && !max.less(x) && !x.is_nan());
+                    run.max = r.map(|(r, _)| crate::engine::kernel::Extreme {
+                        value: max,
+                        index: j0 + r as u64,
+                    });
+                }
+            }
+            acc.merge(&run);
+        }
+    }
+}
+
+pub(crate) fn axis_complex<C: ComplexParts>(
+    file: &NpyFile,
+    axis: usize,
+    options: &PassOptions<'_>,
+) -> AxisStats {
+    let l = layout(file.shape(), file.order(), axis);
+    let native = file.dtype().is_native();
+    let size = C::SCALAR.size();
+    let results = vec![ComplexPartial::default(); l.outer * l.inner];
+    let plan = options.plan(file.len(), size);
+    // Complex numbers take the simple road: element by element, each to its output.
+    let results = options.driver(file).fold_blocks(
+        &plan,
+        |i, bytes| {
+            let block = plan.block(i);
+            let mut out: Vec<(usize, ComplexPartial)> = Vec::new();
+            let per_output = l.len * l.inner;
+            for (o, seg) in segments(block.clone(), per_output) {
+                let b = &bytes[(seg.start - block.start) * size..(seg.end - block.start) * size];
+                let mut parts = vec![ComplexPartial::default(); l.inner];
+                let offset = seg.start - o * per_output;
+                for_each_run::<C>(b, native, RUN, |k, run| {
+                    for (e, x) in run.iter().enumerate() {
+                        parts[(offset + k + e) % l.inner].push(std::slice::from_ref(x));
+                    }
+                });
+                out.extend(
+                    parts
+                        .into_iter()
+                        .enumerate()
+                        .map(|(c, p)| (o * l.inner + c, p)),
+                );
+            }
+            out
+        },
+        results,
+        |mut acc, block| {
+            for (idx, p) in block {
+                acc[idx].merge(&p);
+            }
+            acc
+        },
+    );
+    into_c_order(file, axis, results, Stats::from_complex)
+}
