@@ -1,0 +1,417 @@
+//! Gathers: `numpy.take(a, indices, axis)` from a mapped array into a new file.
+//!
+//! Every index is checked (and negative ones wrapped, like numpy) before the output is even
+//! created, so a bad index never leaves a file behind. The copy is byte-level (any dtype, byte
+//! order kept) and parallel over output rows, with a software prefetch of the rows a few
+//! steps ahead: random gathers are bound by memory latency, not bandwidth.
+
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+use super::{OUT_WINDOW_BYTES, OutputOptions};
+use crate::array::NpyFile;
+use crate::dtype::ByteOrder;
+use crate::error::{Error, Result, ResultExt};
+use crate::header::Order;
+
+/// An index array for [`take_to_file`]: integer values (negative ones count from the end)
+/// and the shape that replaces the gathered axis in the output.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Indices {
+    values: Vec<i64>,
+    shape: Vec<usize>,
+    source: Option<PathBuf>,
+}
+
+impl Indices {
+    /// A 1-d index array.
+    pub fn new(values: Vec<i64>) -> Indices {
+        let shape = vec![values.len()];
+        Indices {
+            values,
+            shape,
+            source: None,
+        }
+    }
+
+    /// An index array of the given shape; `values` in C order.
+    pub fn with_shape(values: Vec<i64>, shape: &[usize]) -> Result<Indices> {
+        if shape.iter().product::<usize>() != values.len() {
+            return Err(Error::invalid(format!(
+                "{} index values do not fill shape {shape:?}",
+                values.len()
+            )));
+        }
+        Ok(Indices {
+            values,
+            shape: shape.to_vec(),
+            source: None,
+        })
+    }
+
+    /// Read an `.npy` of any integer dtype and byte order, C or Fortran order.
+    pub fn read(path: impl AsRef<Path>) -> Result<Indices> {
+        let path = path.as_ref();
+        let file = NpyFile::open(path)?;
+        Indices::from_file(&file).at(path)
+    }
+
+    fn from_file(file: &NpyFile) -> Result<Indices> {
+        let dtype = file.dtype();
+        let scalar = dtype.scalar();
+        if !scalar.is_integer() {
+            return Err(Error::invalid(format!(
+                "an index array must hold integers, not {}",
+                scalar.name()
+            )));
+        }
+        let size = scalar.size();
+        let signed = scalar.kind_char() == 'i';
+        let big = dtype.byte_order() == ByteOrder::Big;
+        let memory: Vec<i64> = file
+            .bytes()
+            .par_chunks(size.max(1) << 14)
+            .enumerate()
+            .map(|(chunk, bytes)| {
+                bytes
+                    .chunks_exact(size)
+                    .enumerate()
+                    .map(|(k, b)| {
+                        let position = (chunk << 14) + k;
+                        decode_index(b, signed, big).ok_or_else(|| {
+                            Error::invalid(format!(
+                                "index {} at position {position} is out of bounds for any axis",
+                                u64_of(b, big)
+                            ))
+                        })
+                    })
+                    .collect::<Result<Vec<i64>>>()
+            })
+            .collect::<Result<Vec<Vec<i64>>>>()?
+            .concat();
+        let shape = file.shape().to_vec();
+        let values = if file.order() == Order::Fortran && shape.len() > 1 {
+            reorder(&memory, &shape, Order::Fortran, Order::C)
+        } else {
+            memory
+        };
+        Ok(Indices {
+            values,
+            shape,
+            source: Some(file.path().to_path_buf()),
+        })
+    }
+
+    /// The values in C order, as given (not yet wrapped).
+    pub fn values(&self) -> &[i64] {
+        &self.values
+    }
+
+    /// The shape of the index array.
+    pub fn shape(&self) -> &[usize] {
+        &self.shape
+    }
+
+    /// Number of indices.
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    /// True when there are no indices.
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
+    /// Check every index against an axis of `len` entries and wrap negative ones, like
+    /// numpy. The first bad index is an error naming it and its (flat, C-order) position.
+    pub fn resolve(&self, len: usize, axis: usize) -> Result<Vec<usize>> {
+        let resolved: Result<Vec<usize>> = self
+            .values
+            .iter()
+            .enumerate()
+            .map(|(position, &index)| {
+                let wrapped = if index < 0 {
+                    i128::from(index) + len as i128
+                } else {
+                    i128::from(index)
+                };
+                if wrapped < 0 || wrapped >= len as i128 {
+                    let e = Error::invalid(format!(
+                        "index {index} at position {position} is out of bounds for axis {axis} with size {len}"
+                    ));
+                    return Err(match &self.source {
+                        Some(p) => e.with_path(p),
+                        None => e,
+                    });
+                }
+                Ok(wrapped as usize)
+            })
+            .collect();
+        resolved
+    }
+}
+
+fn u64_of(bytes: &[u8], big: bool) -> u64 {
+    let mut value = 0u64;
+    if big {
+        for &b in bytes {
+            value = (value << 8) | u64::from(b);
+        }
+    } else {
+        for &b in bytes.iter().rev() {
+            value = (value << 8) | u64::from(b);
+        }
+    }
+    value
+}
+
+/// One integer element of `bytes.len()` bytes as i64; `None` for a u64 beyond i64::MAX.
+fn decode_index(bytes: &[u8], signed: bool, big: bool) -> Option<i64> {
+    let raw = u64_of(bytes, big);
+    let bits = 8 * bytes.len() as u32;
+    if signed {
+        let shift = 64 - bits;
+        Some(((raw << shift) as i64) >> shift)
+    } else {
+        i64::try_from(raw).ok()
+    }
+}
+
+/// Rearrange `values` of an array of `shape` from one memory order to the other.
+fn reorder(values: &[i64], shape: &[usize], from: Order, to: Order) -> Vec<i64> {
+    if from == to || shape.len() < 2 {
+        return values.to_vec();
+    }
+    let strides = |order: Order| -> Vec<usize> {
+        (0..shape.len())
+            .map(|k| match order {
+                Order::C => shape[k + 1..].iter().product(),
+                Order::Fortran => shape[..k].iter().product(),
+            })
+            .collect()
+    };
+    let (from_strides, to_strides) = (strides(from), strides(to));
+    let mut out = vec![0; values.len()];
+    for (flat, &v) in values.iter().enumerate() {
+        // `flat` is the position in `from` order: recover the multi-index axis by axis.
+        let mut to_flat = 0;
+        for k in 0..shape.len() {
+            let i = (flat / from_strides[k]) % shape[k];
+            to_flat += i * to_strides[k];
+        }
+        out[to_flat] = v;
+    }
+    out
+}
+
+/// Write `numpy.take(input, indices, axis)` to a new `.npy` file at `out`: the output's shape is
+/// `shape[..axis] + indices.shape() + shape[axis + 1..]`, with the input's dtype, byte order
+/// and memory order. All indices are checked before anything is created.
+pub fn take_to_file(
+    input: &NpyFile,
+    indices: &Indices,
+    axis: usize,
+    out: impl AsRef<Path>,
+    options: &OutputOptions<'_>,
+) -> Result<NpyFile> {
+    let out = out.as_ref();
+    let shape = input.shape();
+    if axis >= shape.len() {
+        return Err(Error::invalid(format!(
+            "axis {axis} is out of bounds for an array of dimension {}",
+            shape.len()
+        ))
+        .with_path(input.path()));
+    }
+    let mut resolved = indices.resolve(shape[axis], axis)?;
+    options.check_output(input, out)?;
+    let order = input.order();
+    if order == Order::Fortran && indices.shape().len() > 1 {
+        // The output's memory order walks the index array in Fortran order too.
+        let as_i64: Vec<i64> = resolved.iter().map(|&i| i as i64).collect();
+        resolved = reorder(&as_i64, indices.shape(), Order::C, Order::Fortran)
+            .into_iter()
+            .map(|i| i as usize)
+            .collect();
+    }
+    let mut out_shape = shape[..axis].to_vec();
+    out_shape.extend_from_slice(indices.shape());
+    out_shape.extend_from_slice(&shape[axis + 1..]);
+    let mut output = NpyFile::create(out, input.dtype(), &out_shape, order)?;
+    let gather = RowGather::new(shape, order, axis, input.dtype().itemsize(), &resolved);
+    gather.copy_windowed(input, &mut output, options)?;
+    output.persist_with(options.overwrite)?;
+    Ok(output)
+}
+
+/// A take seen in the input's memory order: `outer` repetitions of gathering `indices` rows of
+/// `row_bytes` bytes from an axis of `axis_len` rows.
+struct RowGather<'i> {
+    outer: usize,
+    axis_len: usize,
+    row_bytes: usize,
+    indices: &'i [usize],
+}
+
+/// How many rows ahead of the copy the prefetch reaches.
+const PREFETCH_DISTANCE: usize = 16;
+
+impl<'i> RowGather<'i> {
+    fn new(
+        shape: &[usize],
+        order: Order,
+        axis: usize,
+        itemsize: usize,
+        indices: &'i [usize],
+    ) -> RowGather<'i> {
+        let (before, after) = (&shape[..axis], &shape[axis + 1..]);
+        // In Fortran order the axes after `axis` vary slowest.
+        let (outer_axes, inner_axes) = match order {
+            Order::C => (before, after),
+            Order::Fortran => (after, before),
+        };
+        RowGather {
+            outer: outer_axes.iter().product(),
+            axis_len: shape[axis],
+            row_bytes: inner_axes.iter().product::<usize>() * itemsize,
+            indices,
+        }
+    }
+
+    fn rows(&self) -> usize {
+        self.outer * self.indices.len()
+    }
+
+    fn source(&self, row: usize) -> usize {
+        let m = self.indices.len();
+        (row / m * self.axis_len + self.indices[row % m]) * self.row_bytes
+    }
+
+    /// Copy output rows `first..` into `out` (whole rows).
+    fn copy_rows(&self, src: &[u8], first: usize, out: &mut [u8]) {
+        let rb = self.row_bytes;
+        let rows = self.rows();
+        for (k, dst) in out.chunks_exact_mut(rb).enumerate() {
+            let ahead = first + k + PREFETCH_DISTANCE;
+            if ahead < rows {
+                prefetch(src, self.source(ahead));
+            }
+            let at = self.source(first + k);
+            dst.copy_from_slice(&src[at..at + rb]);
+        }
+    }
+
+    fn copy_windowed(
+        &self,
+        input: &NpyFile,
+        output: &mut NpyFile,
+        options: &OutputOptions,
+    ) -> Result<()> {
+        let rb = self.row_bytes;
+        let rows = self.rows();
+        if rows == 0 || rb == 0 {
+            return Ok(());
+        }
+        let src = input.bytes();
+        let window_rows = (OUT_WINDOW_BYTES / rb).max(1);
+        let block_rows = ((256 << 10) / rb).max(1);
+        let mut start = 0;
+        while start < rows {
+            let end = (start + window_rows).min(rows);
+            let bytes = start * rb..end * rb;
+            output.bytes_mut()?[bytes.clone()]
+                .par_chunks_mut(block_rows * rb)
+                .enumerate()
+                .for_each(|(b, block)| self.copy_rows(src, start + b * block_rows, block));
+            output.release(bytes.start, bytes.len());
+            options.report(bytes.len());
+            start = end;
+        }
+        Ok(())
+    }
+}
+
+/// Ask the CPU to start loading the cache line at `src[at]`: a plain load whose value is
+/// discarded, which out-of-order execution overlaps with the copies before it.
+#[inline(always)]
+fn prefetch(src: &[u8], at: usize) {
+    if let Some(byte) = src.get(at) {
+        std::hint::black_box(*byte);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn decodes_every_integer_width_and_order() {
+        assert_eq!(decode_index(&[0xff], true, false), Some(-1));
+        assert_eq!(decode_index(&[0xff], false, false), Some(255));
+        assert_eq!(decode_index(&[0xff, 0xfe], true, true), Some(-2));
+        assert_eq!(decode_index(&[0xfe, 0xff], true, false), Some(-2));
+        assert_eq!(decode_index(&[0, 0, 1, 0], false, true), Some(256));
+        assert_eq!(decode_index(&[0xff; 8], false, false), None);
+        assert_eq!(decode_index(&[0xff; 8], true, false), Some(-1));
+    }
+
+    #[test]
+    fn bad_index_names_value_position_and_axis() {
+        let e = Indices::new(vec![0, -3, 5, 2]).resolve(5, 1).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "index 5 at position 2 is out of bounds for axis 1 with size 5"
+        );
+        assert_eq!(Indices::new(vec![-5, 4]).resolve(5, 0).unwrap(), vec![0, 4]);
+    }
+
+    /// The naive twin: numpy.take on a C-order array of `shape`, element by element.
+    fn naive_take(src: &[u8], shape: &[usize], isz: usize, axis: usize, idx: &[usize]) -> Vec<u8> {
+        let outer: usize = shape[..axis].iter().product();
+        let inner: usize = shape[axis + 1..].iter().product();
+        let mut out = Vec::new();
+        for o in 0..outer {
+            for &i in idx {
+                for e in 0..inner {
+                    let flat = (o * shape[axis] + i) * inner + e;
+                    out.extend_from_slice(&src[flat * isz..(flat + 1) * isz]);
+                }
+            }
+        }
+        out
+    }
+
+    proptest! {
+        #[test]
+        fn row_gather_equals_naive_take(
+            shape in proptest::collection::vec(1usize..5, 1..4),
+            axis_pick in 0usize..3,
+            isz in prop_oneof![Just(1usize), Just(4), Just(8)],
+            raw in proptest::collection::vec(0usize..100, 0..12),
+            block in 1usize..5,
+        ) {
+            let axis = axis_pick % shape.len();
+            let idx: Vec<usize> = raw.iter().map(|r| r % shape[axis]).collect();
+            let total: usize = shape.iter().product();
+            let src: Vec<u8> = (0..total * isz).map(|i| (i % 253) as u8).collect();
+            let g = RowGather::new(&shape, Order::C, axis, isz, &idx);
+            let mut out = vec![0u8; g.rows() * g.row_bytes];
+            if g.row_bytes > 0 {
+                for (b, chunk) in out.chunks_mut(block * g.row_bytes).enumerate() {
+                    g.copy_rows(&src, b * block, chunk);
+                }
+            }
+            prop_assert_eq!(out, naive_take(&src, &shape, isz, axis, &idx));
+        }
+
+        #[test]
+        fn reorder_round_trips(shape in proptest::collection::vec(1usize..4, 0..4)) {
+            let n: usize = shape.iter().product();
+            let v: Vec<i64> = (0..n as i64).collect();
+            let f = reorder(&v, &shape, Order::C, Order::Fortran);
+            prop_assert_eq!(reorder(&f, &shape, Order::Fortran, Order::C), v);
+        }
+    }
+}
