@@ -301,13 +301,12 @@ mod tests {
                 rem /= out_shape[d];
             }
             let mut offset = 0;
-            for k in 0..n {
-                let a = sel.axes()[k];
+            for (k, (a, stride)) in sel.axes().iter().zip(&strides).enumerate() {
                 let i = match kept.iter().position(|&kk| kk == k) {
                     Some(p) => (a.start as isize + out_index[p] as isize * a.step) as usize,
                     None => a.start,
                 };
-                offset += i * strides[k];
+                offset += i * stride;
             }
             out.extend_from_slice(&src[offset..offset + isz]);
         }

@@ -5,6 +5,8 @@
 mod create;
 mod info;
 mod progress;
+mod slice;
+mod take;
 
 use std::process::ExitCode;
 
@@ -41,6 +43,10 @@ enum Command {
     Info(info::Args),
     /// Create a new .npy file filled with one value.
     Create(create::Args),
+    /// Write a slice `a[EXPR]` (numpy basic indexing) to a new file.
+    Slice(slice::Args),
+    /// Gather entries along an axis by an index array (numpy.take) into a new file.
+    Take(take::Args),
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
@@ -57,6 +63,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Info(args) => info::run(args, global),
         Command::Create(args) => create::run(args, global),
+        Command::Slice(args) => slice::run(args, global),
+        Command::Take(args) => take::run(args, global),
     }
 }
 
