@@ -57,6 +57,10 @@ impl<'a> OutputOptions<'a> {
         self
     }
 
+    pub(crate) fn overwrite_mode(&self) -> Overwrite {
+        self.overwrite
+    }
+
     pub(crate) fn report(&self, bytes: usize) {
         if let Some(progress) = self.progress {
             progress(bytes as u64);

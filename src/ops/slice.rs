@@ -61,7 +61,7 @@ pub fn slice_to_file(
     let walk = StridedWalk::new(input, selection);
     let mut output = NpyFile::create(out, input.dtype(), &selection.shape(), input.order())?;
     walk.copy_windowed(input, &mut output, options)?;
-    output.persist_with(options.overwrite)?;
+    output.persist_with(options.overwrite_mode())?;
     Ok(output)
 }
 

@@ -241,7 +241,7 @@ pub fn take_to_file(
     let mut output = NpyFile::create(out, input.dtype(), &out_shape, order)?;
     let gather = RowGather::new(shape, order, axis, input.dtype().itemsize(), &resolved);
     gather.copy_windowed(input, &mut output, options)?;
-    output.persist_with(options.overwrite)?;
+    output.persist_with(options.overwrite_mode())?;
     Ok(output)
 }
 
