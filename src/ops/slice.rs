@@ -60,7 +60,7 @@ pub fn slice_to_file(
     }
     let walk = StridedWalk::new(input, selection);
     let mut output = NpyFile::create(out, input.dtype(), &selection.shape(), input.order())?;
-    walk.copy_windowed(input, &mut output, options)?;
+    walk.copy_windowed(input, &output, options)?;
     output.persist_with(options.overwrite_mode())?;
     Ok(output)
 }
@@ -204,11 +204,13 @@ impl StridedWalk {
     }
 
     /// The whole copy: output windows one after the other, blocks of a window in parallel,
-    /// input and output pages released after each window so resident memory stays bounded.
+    /// each gathered into a per-thread buffer and written with `pwrite` (writing through a
+    /// mapping of the new file would cost a page fault per 4 KiB); the input pages a window
+    /// read are released after it, so resident memory stays bounded.
     pub(crate) fn copy_windowed(
         &self,
         input: &NpyFile,
-        output: &mut NpyFile,
+        output: &NpyFile,
         options: &OutputOptions,
     ) -> Result<()> {
         let isz = self.itemsize;
@@ -221,18 +223,21 @@ impl StridedWalk {
         let mut window_start = 0;
         while window_start < self.len {
             let window_end = (window_start + window_elems).min(self.len);
-            let bytes = window_start * isz..window_end * isz;
-            let window = &mut output.bytes_mut()?[bytes.clone()];
-            let spans: Vec<(usize, usize)> = window
-                .par_chunks_mut(block_elems * isz)
-                .enumerate()
-                .map(|(b, block)| self.copy_range(src, window_start + b * block_elems, block))
-                .collect();
+            let blocks = (window_end - window_start).div_ceil(block_elems);
+            let spans: Vec<(usize, usize)> = (0..blocks)
+                .into_par_iter()
+                .map_init(Vec::new, |buf, b| {
+                    let first = window_start + b * block_elems;
+                    let last = (first + block_elems).min(window_end);
+                    buf.resize((last - first) * isz, 0);
+                    let span = self.copy_range(src, first, buf);
+                    output.write_at(first * isz, buf).map(|()| span)
+                })
+                .collect::<Result<_>>()?;
             let lo = spans.iter().map(|s| s.0).min().unwrap_or(0);
             let hi = spans.iter().map(|s| s.1).max().unwrap_or(0);
             input.release(lo, hi.saturating_sub(lo));
-            output.release(bytes.start, bytes.len());
-            options.report(bytes.len());
+            options.report((window_end - window_start) * isz);
             window_start = window_end;
         }
         Ok(())

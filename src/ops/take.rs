@@ -291,6 +291,18 @@ impl<'i> RowGather<'i> {
     /// Copy output rows `first..` into `out` (whole rows).
     fn copy_rows(&self, src: &[u8], first: usize, out: &mut [u8]) {
         let rb = self.row_bytes;
+        if self.outer == 1 {
+            // The common case (gather along the slowest axis): no index arithmetic per row.
+            let indices = &self.indices[first..first + out.len() / rb];
+            for (k, (dst, &i)) in out.chunks_exact_mut(rb).zip(indices).enumerate() {
+                if let Some(&ahead) = indices.get(k + PREFETCH_DISTANCE) {
+                    prefetch(src, ahead * rb);
+                }
+                let at = i * rb;
+                dst.copy_from_slice(&src[at..at + rb]);
+            }
+            return;
+        }
         let rows = self.rows();
         for (k, dst) in out.chunks_exact_mut(rb).enumerate() {
             let ahead = first + k + PREFETCH_DISTANCE;
@@ -313,24 +325,157 @@ impl<'i> RowGather<'i> {
         if rows == 0 || rb == 0 {
             return Ok(());
         }
+        if self.outer == 1
+            && input.bytes().len() > SORTED_MIN_INPUT_BYTES
+            && input.mode() != crate::array::Mode::CopyOnWrite
+        {
+            return self.copy_sorted(input, output, options);
+        }
         let src = input.bytes();
         let window_rows = (OUT_WINDOW_BYTES / rb).max(1);
         let block_rows = ((256 << 10) / rb).max(1);
         let mut start = 0;
         while start < rows {
             let end = (start + window_rows).min(rows);
-            let bytes = start * rb..end * rb;
-            output.bytes_mut()?[bytes.clone()]
+            // Per-thread buffers written with pwrite: no page faults on the new file.
+            (start..end)
+                .step_by(block_rows)
+                .collect::<Vec<_>>()
+                .into_par_iter()
+                .try_for_each_init(Vec::new, |buf, first| {
+                    let last = (first + block_rows).min(end);
+                    buf.resize((last - first) * rb, 0);
+                    self.copy_rows(src, first, buf);
+                    output.write_at(first * rb, buf)
+                })?;
+            // Gathers along an inner axis walk the input forwards: release what is behind.
+            if self.outer > 1 {
+                let (first, last) = (self.source(start), self.source(end - 1));
+                input.release(0, first.min(last));
+            }
+            options.report((end - start) * rb);
+            start = end;
+        }
+        Ok(())
+    }
+
+    /// The bounded-memory gather along axis 0 of a big input. A random gather through the
+    /// mapping touches pages all over the input and maps the whole file. Instead, per output
+    /// window: sort the window's (source row, output row) pairs by source; read the rows in
+    /// that order with `pread` (no mapping, so nothing stays resident; rows close together
+    /// are read in one call), group by group of about [`GROUP_BYTES`] of input, in parallel,
+    /// into a staging buffer; scatter the staged rows into output order in RAM and write the
+    /// window with `pwrite`. Resident memory: two window buffers.
+    fn copy_sorted(
+        &self,
+        input: &NpyFile,
+        output: &mut NpyFile,
+        options: &OutputOptions,
+    ) -> Result<()> {
+        let rb = self.row_bytes;
+        let rows = self.indices.len();
+        let window_rows = (SORTED_WINDOW_BYTES / rb).max(1).min(rows);
+        let group_rows = (GROUP_BYTES / rb).max(1);
+        let block_rows = ((256 << 10) / rb).max(1);
+        let mut staged = vec![0u8; window_rows * rb];
+        let mut ordered = vec![0u8; window_rows * rb];
+        let mut order: Vec<(usize, usize)> = Vec::with_capacity(window_rows);
+        let mut inverse = vec![0usize; window_rows];
+        let mut start = 0;
+        while start < rows {
+            let end = (start + window_rows).min(rows);
+            let n = end - start;
+            order.clear();
+            order.extend(
+                self.indices[start..end]
+                    .iter()
+                    .enumerate()
+                    .map(|(k, &i)| (i, k)),
+            );
+            order.par_sort_unstable();
+            let mut parts = Vec::new();
+            let mut rest = &mut staged[..n * rb];
+            let mut group_start = 0;
+            for p in 1..=n {
+                if p == n || order[p].0 / group_rows != order[group_start].0 / group_rows {
+                    let (head, tail) = rest.split_at_mut((p - group_start) * rb);
+                    parts.push((group_start..p, head));
+                    rest = tail;
+                    group_start = p;
+                }
+            }
+            let order_ref = &order;
+            parts
+                .into_par_iter()
+                .try_for_each(|(group, buf)| read_sorted_rows(input, &order_ref[group], rb, buf))?;
+            for (p, &(_, k)) in order.iter().enumerate() {
+                inverse[k] = p;
+            }
+            let (staged_ref, inverse_ref) = (&staged, &inverse);
+            ordered[..n * rb]
                 .par_chunks_mut(block_rows * rb)
                 .enumerate()
-                .for_each(|(b, block)| self.copy_rows(src, start + b * block_rows, block));
-            output.release(bytes.start, bytes.len());
-            options.report(bytes.len());
+                .for_each(|(b, block)| {
+                    for (j, dst) in block.chunks_exact_mut(rb).enumerate() {
+                        let p = inverse_ref[b * block_rows + j];
+                        dst.copy_from_slice(&staged_ref[p * rb..(p + 1) * rb]);
+                    }
+                });
+            output.write_at(start * rb, &ordered[..n * rb])?;
+            options.report(n * rb);
             start = end;
         }
         Ok(())
     }
 }
+
+/// Read the rows `sources` (sorted by source row) of `rb` bytes into `buf`, one `pread` per
+/// run of rows that lie within [`COALESCE_BYTES`] of each other.
+fn read_sorted_rows(
+    input: &NpyFile,
+    sources: &[(usize, usize)],
+    rb: usize,
+    buf: &mut [u8],
+) -> Result<()> {
+    let mut scratch = Vec::new();
+    let mut k = 0;
+    while k < sources.len() {
+        let first = sources[k].0;
+        let mut last = first;
+        let mut j = k + 1;
+        while j < sources.len()
+            && (sources[j].0 - last) * rb <= COALESCE_BYTES
+            && (sources[j].0 - first + 1) * rb <= MAX_READ_BYTES
+        {
+            last = sources[j].0;
+            j += 1;
+        }
+        if j == k + 1 {
+            input.read_at(first * rb, &mut buf[k * rb..(k + 1) * rb])?;
+        } else {
+            scratch.resize((last - first + 1) * rb, 0);
+            input.read_at(first * rb, &mut scratch)?;
+            for (p, &(source, _)) in sources[k..j].iter().enumerate() {
+                let at = (source - first) * rb;
+                buf[(k + p) * rb..(k + p + 1) * rb].copy_from_slice(&scratch[at..at + rb]);
+            }
+        }
+        k = j;
+    }
+    Ok(())
+}
+
+/// Rows closer than this are read together by one `pread` in the sorted gather.
+const COALESCE_BYTES: usize = 8 << 10;
+/// The longest single read of the sorted gather.
+const MAX_READ_BYTES: usize = 1 << 20;
+
+/// Inputs above this size take the sorted, bounded-memory gather along axis 0.
+const SORTED_MIN_INPUT_BYTES: usize = 4 * crate::engine::WINDOW_BYTES;
+/// Output rows per window of the sorted gather (the size of each of its two buffers).
+const SORTED_WINDOW_BYTES: usize = 64 << 20;
+/// Input bytes per parallel group of the sorted gather.
+const GROUP_BYTES: usize = 16 << 20;
 
 /// Ask the CPU to start loading the cache line at `src[at]`: a plain load whose value is
 /// discarded, which out-of-order execution overlaps with the copies before it.
