@@ -190,6 +190,17 @@ impl StridedWalk {
         (lo, hi)
     }
 
+    /// Input byte offset of output element `flat`.
+    fn offset_of(&self, flat: usize) -> usize {
+        let mut rem = flat;
+        let mut offset = self.base;
+        for k in (0..self.dims.len()).rev() {
+            offset += (rem % self.dims[k]) as isize * self.strides[k];
+            rem /= self.dims[k];
+        }
+        offset as usize
+    }
+
     /// Bytes of input per byte of output over the whole walk (>= 1 for a real selection):
     /// sizes the output windows so that each covers about one engine window of input.
     fn expansion(&self) -> f64 {
@@ -224,6 +235,12 @@ impl StridedWalk {
         while window_start < self.len {
             let window_end = (window_start + window_elems).min(self.len);
             let blocks = (window_end - window_start).div_ceil(block_elems);
+            // Ask the kernel to read the next window's input while this one is copied.
+            let next_end = (window_end + window_elems).min(self.len);
+            if window_end < next_end {
+                let (a, b) = (self.offset_of(window_end), self.offset_of(next_end - 1));
+                input.will_need(a.min(b), a.abs_diff(b) + isz);
+            }
             let spans: Vec<(usize, usize)> = (0..blocks)
                 .into_par_iter()
                 .map_init(Vec::new, |buf, b| {

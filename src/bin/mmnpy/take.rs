@@ -23,6 +23,10 @@ pub(crate) struct Args {
     /// Replace OUT if it exists.
     #[arg(long)]
     force: bool,
+    /// Copy rows straight from the mapping of FILE: less CPU time on a random gather from a
+    /// big file, but the pages it touches (up to the whole file) stay resident until it ends.
+    #[arg(long)]
+    unbounded_memory: bool,
 }
 
 pub(crate) fn run(args: Args, global: &Global) -> anyhow::Result<()> {
@@ -40,6 +44,7 @@ pub(crate) fn run(args: Args, global: &Global) -> anyhow::Result<()> {
     let report = |bytes: u64| bar.inc(bytes);
     let options = OutputOptions::new()
         .overwrite(overwrite(args.force))
+        .bounded_memory(!args.unbounded_memory)
         .progress(&report);
     let out = take_to_file(&input, &indices, args.axis, &args.output, &options)?;
     bar.finish_and_clear();
