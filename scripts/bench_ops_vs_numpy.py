@@ -61,6 +61,8 @@ def main():
                 ("numpy a[idx]", lambda: numpy_run(big, idx, "take", out)),
                 ("numpy save(a[idx])", lambda: numpy_run(big, idx, "take_save", out)),
                 ("mmnpy take", lambda: mmnpy_run(binary, ["take", big, "--indices", idx, "-o", out])),
+                ("mmnpy take unbounded", lambda: mmnpy_run(
+                    binary, ["take", big, "--indices", idx, "-o", out, "--unbounded-memory"])),
                 ("numpy a[::7].copy()", lambda: numpy_run(big, idx, "slice", out)),
                 ("numpy save(a[::7])", lambda: numpy_run(big, idx, "slice_save", out)),
                 ("mmnpy slice ::7", lambda: mmnpy_run(binary, ["slice", big, "::7", "-o", out])),
@@ -76,6 +78,7 @@ def main():
         print(f"{name:22s} median {med[name]:.3f} s  runs {[round(s, 3) for s in secs]}{extra}")
     print(f"take: mmnpy is {med['numpy a[idx]'] / med['mmnpy take']:.2f}x numpy a[idx], "
           f"{med['numpy save(a[idx])'] / med['mmnpy take']:.2f}x numpy save(a[idx])")
+    print(f"take --unbounded-memory: {med['numpy a[idx]'] / med['mmnpy take unbounded']:.2f}x numpy a[idx]")
     print(f"slice ::7: mmnpy is {med['numpy a[::7].copy()'] / med['mmnpy slice ::7']:.2f}x numpy copy, "
           f"{med['numpy save(a[::7])'] / med['mmnpy slice ::7']:.2f}x numpy save")
 

@@ -284,10 +284,29 @@ fn copy_run(src: &[u8], offset: isize, stride: isize, isz: usize, dst: &mut [u8]
 }
 
 fn gather_fixed<const N: usize>(src: &[u8], offset: usize, stride: isize, dst: &mut [u8]) {
-    for (k, d) in dst.chunks_exact_mut(N).enumerate() {
-        let at = (offset as isize + k as isize * stride) as usize;
-        let element: [u8; N] = src[at..at + N].try_into().expect("N bytes");
-        d.copy_from_slice(&element);
+    // Walk the source span in `|stride|`-byte chunks (the last one is exactly N bytes), so the
+    // loop has no index arithmetic and one cheap length check per element.
+    let count = dst.len() / N;
+    if count == 0 {
+        return;
+    }
+    let step = stride.unsigned_abs();
+    let span_len = (count - 1) * step + N;
+    let first = if stride > 0 {
+        offset
+    } else {
+        offset + N - span_len
+    };
+    let chunks = src[first..first + span_len].chunks(step);
+    let pairs = dst.chunks_exact_mut(N);
+    if stride > 0 {
+        for (d, chunk) in pairs.zip(chunks) {
+            d.copy_from_slice(&chunk[..N]);
+        }
+    } else {
+        for (d, chunk) in pairs.zip(chunks.rev()) {
+            d.copy_from_slice(&chunk[..N]);
+        }
     }
 }
 
