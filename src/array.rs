@@ -407,6 +407,30 @@ impl NpyFile {
         self.region.advise(MapAdvice::WillNeed, offset, len);
     }
 
+    /// Read data bytes `[offset, offset + buf.len())` with `pread`, bypassing the mapping:
+    /// nothing is mapped, so resident memory does not grow. It reads the file, so a
+    /// copy-on-write handle's private changes are not seen.
+    pub fn read_at(&self, offset: usize, buf: &mut [u8]) -> Result<()> {
+        use std::os::unix::fs::FileExt;
+        self.file
+            .read_exact_at(buf, self.header.data_offset() + offset as u64)
+            .map_err(|e| Error::io("read", e))
+            .at(&self.path)
+    }
+
+    /// Write data bytes at `offset` with `pwrite` (modes `r+` and `w+`), bypassing the
+    /// mapping; on Linux the mapping sees the new bytes at once (one page cache).
+    pub fn write_at(&self, offset: usize, bytes: &[u8]) -> Result<()> {
+        use std::os::unix::fs::FileExt;
+        if !matches!(self.mode, Mode::ReadWrite | Mode::Create) {
+            return Err(Error::new(ErrorKind::ReadOnly).with_path(&self.path));
+        }
+        self.file
+            .write_all_at(bytes, self.header.data_offset() + offset as u64)
+            .map_err(|e| Error::io("write", e))
+            .at(&self.path)
+    }
+
     /// Hint that the data will be read sequentially (MADV_SEQUENTIAL).
     pub fn advise_sequential(&self) {
         self.region

@@ -48,6 +48,8 @@ mod write;
 mod array;
 pub mod convert;
 pub mod engine;
+pub mod ops;
+pub mod pipeline;
 
 pub use array::{Mode, NpyArray, NpyFile, OpenOptions};
 pub use dtype::{Bool, ByteOrder, DType, Element, Scalar};

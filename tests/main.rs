@@ -6,4 +6,6 @@ mod engine;
 mod fixture;
 mod format;
 mod modes;
+mod ops;
+mod pipeline;
 mod props;

@@ -7,6 +7,8 @@ mod hist;
 mod info;
 mod progress;
 mod stats;
+mod slice;
+mod take;
 
 use std::process::ExitCode;
 
@@ -47,6 +49,10 @@ enum Command {
     Stats(stats::Args),
     /// Histogram with numpy's bin rules.
     Hist(hist::Args),
+    /// Write a slice `a[EXPR]` (numpy basic indexing) to a new file.
+    Slice(slice::Args),
+    /// Gather entries along an axis by an index array (numpy.take) into a new file.
+    Take(take::Args),
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
@@ -65,6 +71,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Create(args) => create::run(args, global),
         Command::Stats(args) => stats::run(args, global),
         Command::Hist(args) => hist::run(args, global),
+        Command::Slice(args) => slice::run(args, global),
+        Command::Take(args) => take::run(args, global),
     }
 }
 

@@ -1,0 +1,613 @@
+//! Gathers: `numpy.take(a, indices, axis)` from a mapped array into a new file.
+//!
+//! Every index is checked (and negative ones wrapped, like numpy) before the output is even
+//! created, so a bad index never leaves a file behind. The copy is byte-level (any dtype, byte
+//! order kept) and parallel over output rows, with a software prefetch of the rows a few
+//! steps ahead: random gathers are bound by memory latency, not bandwidth.
+
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+use super::{OUT_WINDOW_BYTES, OutputOptions};
+use crate::array::NpyFile;
+use crate::dtype::ByteOrder;
+use crate::error::{Error, Result, ResultExt};
+use crate::header::Order;
+
+/// An index array for [`take_to_file`]: integer values (negative ones count from the end)
+/// and the shape that replaces the gathered axis in the output.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Indices {
+    values: Vec<i64>,
+    shape: Vec<usize>,
+    source: Option<PathBuf>,
+}
+
+impl Indices {
+    /// A 1-d index array.
+    pub fn new(values: Vec<i64>) -> Indices {
+        let shape = vec![values.len()];
+        Indices {
+            values,
+            shape,
+            source: None,
+        }
+    }
+
+    /// An index array of the given shape; `values` in C order.
+    pub fn with_shape(values: Vec<i64>, shape: &[usize]) -> Result<Indices> {
+        if shape.iter().product::<usize>() != values.len() {
+            return Err(Error::invalid(format!(
+                "{} index values do not fill shape {shape:?}",
+                values.len()
+            )));
+        }
+        Ok(Indices {
+            values,
+            shape: shape.to_vec(),
+            source: None,
+        })
+    }
+
+    /// Read an `.npy` of any integer dtype and byte order, C or Fortran order.
+    pub fn read(path: impl AsRef<Path>) -> Result<Indices> {
+        let path = path.as_ref();
+        let file = NpyFile::open(path)?;
+        Indices::from_file(&file).at(path)
+    }
+
+    fn from_file(file: &NpyFile) -> Result<Indices> {
+        let dtype = file.dtype();
+        let scalar = dtype.scalar();
+        if !scalar.is_integer() {
+            return Err(Error::invalid(format!(
+                "an index array must hold integers, not {}",
+                scalar.name()
+            )));
+        }
+        let size = scalar.size();
+        let signed = scalar.kind_char() == 'i';
+        let big = dtype.byte_order() == ByteOrder::Big;
+        let memory: Vec<i64> = file
+            .bytes()
+            .par_chunks(size.max(1) << 14)
+            .enumerate()
+            .map(|(chunk, bytes)| {
+                bytes
+                    .chunks_exact(size)
+                    .enumerate()
+                    .map(|(k, b)| {
+                        let position = (chunk << 14) + k;
+                        decode_index(b, signed, big).ok_or_else(|| {
+                            Error::invalid(format!(
+                                "index {} at position {position} is out of bounds for any axis",
+                                u64_of(b, big)
+                            ))
+                        })
+                    })
+                    .collect::<Result<Vec<i64>>>()
+            })
+            .collect::<Result<Vec<Vec<i64>>>>()?
+            .concat();
+        let shape = file.shape().to_vec();
+        let values = if file.order() == Order::Fortran && shape.len() > 1 {
+            reorder(&memory, &shape, Order::Fortran, Order::C)
+        } else {
+            memory
+        };
+        Ok(Indices {
+            values,
+            shape,
+            source: Some(file.path().to_path_buf()),
+        })
+    }
+
+    /// The values in C order, as given (not yet wrapped).
+    pub fn values(&self) -> &[i64] {
+        &self.values
+    }
+
+    /// The shape of the index array.
+    pub fn shape(&self) -> &[usize] {
+        &self.shape
+    }
+
+    /// Number of indices.
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    /// True when there are no indices.
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
+    /// Check every index against an axis of `len` entries and wrap negative ones, like
+    /// numpy. The first bad index is an error naming it and its (flat, C-order) position.
+    pub fn resolve(&self, len: usize, axis: usize) -> Result<Vec<usize>> {
+        let resolved: Result<Vec<usize>> = self
+            .values
+            .iter()
+            .enumerate()
+            .map(|(position, &index)| {
+                let wrapped = if index < 0 {
+                    i128::from(index) + len as i128
+                } else {
+                    i128::from(index)
+                };
+                if wrapped < 0 || wrapped >= len as i128 {
+                    let e = Error::invalid(format!(
+                        "index {index} at position {position} is out of bounds for axis {axis} with size {len}"
+                    ));
+                    return Err(match &self.source {
+                        Some(p) => e.with_path(p),
+                        None => e,
+                    });
+                }
+                Ok(wrapped as usize)
+            })
+            .collect();
+        resolved
+    }
+}
+
+fn u64_of(bytes: &[u8], big: bool) -> u64 {
+    let mut value = 0u64;
+    if big {
+        for &b in bytes {
+            value = (value << 8) | u64::from(b);
+        }
+    } else {
+        for &b in bytes.iter().rev() {
+            value = (value << 8) | u64::from(b);
+        }
+    }
+    value
+}
+
+/// One integer element of `bytes.len()` bytes as i64; `None` for a u64 beyond i64::MAX.
+fn decode_index(bytes: &[u8], signed: bool, big: bool) -> Option<i64> {
+    let raw = u64_of(bytes, big);
+    let bits = 8 * bytes.len() as u32;
+    if signed {
+        let shift = 64 - bits;
+        Some(((raw << shift) as i64) >> shift)
+    } else {
+        i64::try_from(raw).ok()
+    }
+}
+
+/// Rearrange `values` of an array of `shape` from one memory order to the other.
+fn reorder(values: &[i64], shape: &[usize], from: Order, to: Order) -> Vec<i64> {
+    if from == to || shape.len() < 2 {
+        return values.to_vec();
+    }
+    let strides = |order: Order| -> Vec<usize> {
+        (0..shape.len())
+            .map(|k| match order {
+                Order::C => shape[k + 1..].iter().product(),
+                Order::Fortran => shape[..k].iter().product(),
+            })
+            .collect()
+    };
+    let (from_strides, to_strides) = (strides(from), strides(to));
+    let mut out = vec![0; values.len()];
+    for (flat, &v) in values.iter().enumerate() {
+        // `flat` is the position in `from` order: recover the multi-index axis by axis.
+        let mut to_flat = 0;
+        for k in 0..shape.len() {
+            let i = (flat / from_strides[k]) % shape[k];
+            to_flat += i * to_strides[k];
+        }
+        out[to_flat] = v;
+    }
+    out
+}
+
+/// Write `numpy.take(input, indices, axis)` to a new `.npy` file at `out`: the output's shape is
+/// `shape[..axis] + indices.shape() + shape[axis + 1..]`, with the input's dtype, byte order
+/// and memory order. All indices are checked before anything is created.
+///
+/// Memory: the wrapped indices are held in RAM (8 bytes each). A gather along axis 0 of an
+/// input bigger than 256 MiB (not opened copy-on-write) never maps the rows it reads: per
+/// 64 MiB window of output it sorts the rows by source, reads them with coalesced `pread`s and
+/// writes the window, so resident memory stays around two windows whatever the file size.
+/// Smaller inputs and gathers along other axes copy straight from the mapping.
+///
+/// ```
+/// # let dir = tempfile::tempdir()?;
+/// use mmnpy::{NpyArray, NpyFile, Order};
+/// use mmnpy::ops::{Indices, OutputOptions, take_to_file};
+/// let mut a = NpyArray::<u16>::create(dir.path().join("a.npy"), &[5, 2], Order::C)?;
+/// for (i, x) in a.as_slice_mut()?.iter_mut().enumerate() { *x = i as u16; }
+/// a.persist()?;
+/// let rows = Indices::new(vec![4, -5, 4]);
+/// let out = dir.path().join("rows.npy");
+/// take_to_file(a.file(), &rows, 0, &out, &OutputOptions::new())?;
+/// let b = NpyArray::<u16>::open(&out)?;
+/// assert_eq!(b.as_slice(), &[8, 9, 0, 1, 8, 9]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn take_to_file(
+    input: &NpyFile,
+    indices: &Indices,
+    axis: usize,
+    out: impl AsRef<Path>,
+    options: &OutputOptions<'_>,
+) -> Result<NpyFile> {
+    let out = out.as_ref();
+    let shape = input.shape();
+    if axis >= shape.len() {
+        return Err(Error::invalid(format!(
+            "axis {axis} is out of bounds for an array of dimension {}",
+            shape.len()
+        ))
+        .with_path(input.path()));
+    }
+    let mut resolved = indices.resolve(shape[axis], axis)?;
+    options.check_output(input, out)?;
+    let order = input.order();
+    if order == Order::Fortran && indices.shape().len() > 1 {
+        // The output's memory order walks the index array in Fortran order too.
+        let as_i64: Vec<i64> = resolved.iter().map(|&i| i as i64).collect();
+        resolved = reorder(&as_i64, indices.shape(), Order::C, Order::Fortran)
+            .into_iter()
+            .map(|i| i as usize)
+            .collect();
+    }
+    let mut out_shape = shape[..axis].to_vec();
+    out_shape.extend_from_slice(indices.shape());
+    out_shape.extend_from_slice(&shape[axis + 1..]);
+    let mut output = NpyFile::create(out, input.dtype(), &out_shape, order)?;
+    let gather = RowGather::new(shape, order, axis, input.dtype().itemsize(), &resolved);
+    gather.copy_windowed(input, &mut output, options)?;
+    output.persist_with(options.overwrite_mode())?;
+    Ok(output)
+}
+
+/// A take seen in the input's memory order: `outer` repetitions of gathering `indices` rows of
+/// `row_bytes` bytes from an axis of `axis_len` rows.
+struct RowGather<'i> {
+    outer: usize,
+    axis_len: usize,
+    row_bytes: usize,
+    indices: &'i [usize],
+}
+
+/// How many rows ahead of the copy the prefetch reaches.
+const PREFETCH_DISTANCE: usize = 16;
+
+impl<'i> RowGather<'i> {
+    fn new(
+        shape: &[usize],
+        order: Order,
+        axis: usize,
+        itemsize: usize,
+        indices: &'i [usize],
+    ) -> RowGather<'i> {
+        let (before, after) = (&shape[..axis], &shape[axis + 1..]);
+        // In Fortran order the axes after `axis` vary slowest.
+        let (outer_axes, inner_axes) = match order {
+            Order::C => (before, after),
+            Order::Fortran => (after, before),
+        };
+        RowGather {
+            outer: outer_axes.iter().product(),
+            axis_len: shape[axis],
+            row_bytes: inner_axes.iter().product::<usize>() * itemsize,
+            indices,
+        }
+    }
+
+    fn rows(&self) -> usize {
+        self.outer * self.indices.len()
+    }
+
+    fn source(&self, row: usize) -> usize {
+        let m = self.indices.len();
+        (row / m * self.axis_len + self.indices[row % m]) * self.row_bytes
+    }
+
+    /// Copy output rows `first..` into `out` (whole rows).
+    fn copy_rows(&self, src: &[u8], first: usize, out: &mut [u8]) {
+        let rb = self.row_bytes;
+        if self.outer == 1 {
+            // The common case (gather along the slowest axis): no index arithmetic per row.
+            let indices = &self.indices[first..first + out.len() / rb];
+            for (k, (dst, &i)) in out.chunks_exact_mut(rb).zip(indices).enumerate() {
+                if let Some(&ahead) = indices.get(k + PREFETCH_DISTANCE) {
+                    prefetch(src, ahead * rb);
+                }
+                let at = i * rb;
+                dst.copy_from_slice(&src[at..at + rb]);
+            }
+            return;
+        }
+        let rows = self.rows();
+        for (k, dst) in out.chunks_exact_mut(rb).enumerate() {
+            let ahead = first + k + PREFETCH_DISTANCE;
+            if ahead < rows {
+                prefetch(src, self.source(ahead));
+            }
+            let at = self.source(first + k);
+            dst.copy_from_slice(&src[at..at + rb]);
+        }
+    }
+
+    fn copy_windowed(
+        &self,
+        input: &NpyFile,
+        output: &mut NpyFile,
+        options: &OutputOptions,
+    ) -> Result<()> {
+        let rb = self.row_bytes;
+        let rows = self.rows();
+        if rows == 0 || rb == 0 {
+            return Ok(());
+        }
+        if self.outer == 1
+            && options.is_bounded()
+            && input.bytes().len() > SORTED_MIN_INPUT_BYTES
+            && input.mode() != crate::array::Mode::CopyOnWrite
+        {
+            return self.copy_sorted(input, output, options, SORTED_WINDOW_BYTES, GROUP_BYTES);
+        }
+        let src = input.bytes();
+        let window_rows = (OUT_WINDOW_BYTES / rb).max(1);
+        let block_rows = ((256 << 10) / rb).max(1);
+        let (mut start, mut released) = (0, 0);
+        while start < rows {
+            let end = (start + window_rows).min(rows);
+            // Per-thread buffers written with pwrite: no page faults on the new file.
+            (start..end)
+                .step_by(block_rows)
+                .collect::<Vec<_>>()
+                .into_par_iter()
+                .try_for_each_init(Vec::new, |buf, first| {
+                    let last = (first + block_rows).min(end);
+                    buf.resize((last - first) * rb, 0);
+                    self.copy_rows(src, first, buf);
+                    output.write_at(first * rb, buf)
+                })?;
+            // Gathers along an inner axis walk the input forwards: release what is behind.
+            if self.outer > 1 {
+                let behind = self.source(start).min(self.source(end - 1));
+                input.release(released, behind.saturating_sub(released));
+                released = released.max(behind);
+            }
+            options.report((end - start) * rb);
+            start = end;
+        }
+        Ok(())
+    }
+
+    /// The bounded-memory gather along axis 0 of a big input. A random gather through the
+    /// mapping touches pages all over the input and maps the whole file. Instead, per output
+    /// window: sort the window's (source row, output row) pairs by source; read the rows in
+    /// that order with `pread` (no mapping, so nothing stays resident; rows close together
+    /// are read in one call), group by group of about [`GROUP_BYTES`] of input, in parallel,
+    /// into a staging buffer; scatter the staged rows into output order in RAM and write the
+    /// window with `pwrite`. Resident memory: two window buffers.
+    fn copy_sorted(
+        &self,
+        input: &NpyFile,
+        output: &mut NpyFile,
+        options: &OutputOptions,
+        window_bytes: usize,
+        group_bytes: usize,
+    ) -> Result<()> {
+        let rb = self.row_bytes;
+        let rows = self.indices.len();
+        let window_rows = (window_bytes / rb).max(1).min(rows);
+        let group_rows = (group_bytes / rb).max(1);
+        let block_rows = ((256 << 10) / rb).max(1);
+        let mut staged = vec![0u8; window_rows * rb];
+        let mut ordered = vec![0u8; window_rows * rb];
+        let mut order: Vec<(usize, usize)> = Vec::with_capacity(window_rows);
+        let mut inverse = vec![0usize; window_rows];
+        let mut start = 0;
+        while start < rows {
+            let end = (start + window_rows).min(rows);
+            let n = end - start;
+            order.clear();
+            order.extend(
+                self.indices[start..end]
+                    .iter()
+                    .enumerate()
+                    .map(|(k, &i)| (i, k)),
+            );
+            order.par_sort_unstable();
+            let mut parts = Vec::new();
+            let mut rest = &mut staged[..n * rb];
+            let mut group_start = 0;
+            for p in 1..=n {
+                if p == n || order[p].0 / group_rows != order[group_start].0 / group_rows {
+                    let (head, tail) = rest.split_at_mut((p - group_start) * rb);
+                    parts.push((group_start..p, head));
+                    rest = tail;
+                    group_start = p;
+                }
+            }
+            let order_ref = &order;
+            parts
+                .into_par_iter()
+                .try_for_each(|(group, buf)| read_sorted_rows(input, &order_ref[group], rb, buf))?;
+            for (p, &(_, k)) in order.iter().enumerate() {
+                inverse[k] = p;
+            }
+            let (staged_ref, inverse_ref) = (&staged, &inverse);
+            ordered[..n * rb]
+                .par_chunks_mut(block_rows * rb)
+                .enumerate()
+                .for_each(|(b, block)| {
+                    for (j, dst) in block.chunks_exact_mut(rb).enumerate() {
+                        let p = inverse_ref[b * block_rows + j];
+                        dst.copy_from_slice(&staged_ref[p * rb..(p + 1) * rb]);
+                    }
+                });
+            output.write_at(start * rb, &ordered[..n * rb])?;
+            options.report(n * rb);
+            start = end;
+        }
+        Ok(())
+    }
+}
+
+/// Read the rows `sources` (sorted by source row) of `rb` bytes into `buf`, one `pread` per
+/// run of rows that lie within [`COALESCE_BYTES`] of each other.
+fn read_sorted_rows(
+    input: &NpyFile,
+    sources: &[(usize, usize)],
+    rb: usize,
+    buf: &mut [u8],
+) -> Result<()> {
+    let mut scratch = Vec::new();
+    let mut k = 0;
+    while k < sources.len() {
+        let first = sources[k].0;
+        let mut last = first;
+        let mut j = k + 1;
+        while j < sources.len()
+            && (sources[j].0 - last) * rb <= COALESCE_BYTES
+            && (sources[j].0 - first + 1) * rb <= MAX_READ_BYTES
+        {
+            last = sources[j].0;
+            j += 1;
+        }
+        if j == k + 1 {
+            input.read_at(first * rb, &mut buf[k * rb..(k + 1) * rb])?;
+        } else {
+            scratch.resize((last - first + 1) * rb, 0);
+            input.read_at(first * rb, &mut scratch)?;
+            for (p, &(source, _)) in sources[k..j].iter().enumerate() {
+                let at = (source - first) * rb;
+                buf[(k + p) * rb..(k + p + 1) * rb].copy_from_slice(&scratch[at..at + rb]);
+            }
+        }
+        k = j;
+    }
+    Ok(())
+}
+
+/// Rows closer than this are read together by one `pread` in the sorted gather.
+const COALESCE_BYTES: usize = 8 << 10;
+/// The longest single read of the sorted gather.
+const MAX_READ_BYTES: usize = 1 << 20;
+
+/// Inputs above this size take the sorted, bounded-memory gather along axis 0.
+const SORTED_MIN_INPUT_BYTES: usize = 4 * crate::engine::WINDOW_BYTES;
+/// Output rows per window of the sorted gather (the size of each of its two buffers).
+const SORTED_WINDOW_BYTES: usize = 64 << 20;
+/// Input bytes per parallel group of the sorted gather.
+const GROUP_BYTES: usize = 16 << 20;
+
+/// Ask the CPU to start loading the cache line at `src[at]`: a plain load whose value is
+/// discarded, which out-of-order execution overlaps with the copies before it.
+#[inline(always)]
+fn prefetch(src: &[u8], at: usize) {
+    if let Some(byte) = src.get(at) {
+        std::hint::black_box(*byte);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn decodes_every_integer_width_and_order() {
+        assert_eq!(decode_index(&[0xff], true, false), Some(-1));
+        assert_eq!(decode_index(&[0xff], false, false), Some(255));
+        assert_eq!(decode_index(&[0xff, 0xfe], true, true), Some(-2));
+        assert_eq!(decode_index(&[0xfe, 0xff], true, false), Some(-2));
+        assert_eq!(decode_index(&[0, 0, 1, 0], false, true), Some(256));
+        assert_eq!(decode_index(&[0xff; 8], false, false), None);
+        assert_eq!(decode_index(&[0xff; 8], true, false), Some(-1));
+    }
+
+    #[test]
+    fn bad_index_names_value_position_and_axis() {
+        let e = Indices::new(vec![0, -3, 5, 2]).resolve(5, 1).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "index 5 at position 2 is out of bounds for axis 1 with size 5"
+        );
+        assert_eq!(Indices::new(vec![-5, 4]).resolve(5, 0).unwrap(), vec![0, 4]);
+    }
+
+    /// The naive twin: numpy.take on a C-order array of `shape`, element by element.
+    fn naive_take(src: &[u8], shape: &[usize], isz: usize, axis: usize, idx: &[usize]) -> Vec<u8> {
+        let outer: usize = shape[..axis].iter().product();
+        let inner: usize = shape[axis + 1..].iter().product();
+        let mut out = Vec::new();
+        for o in 0..outer {
+            for &i in idx {
+                for e in 0..inner {
+                    let flat = (o * shape[axis] + i) * inner + e;
+                    out.extend_from_slice(&src[flat * isz..(flat + 1) * isz]);
+                }
+            }
+        }
+        out
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn row_gather_equals_naive_take(
+            shape in proptest::collection::vec(1usize..5, 1..4),
+            axis_pick in 0usize..3,
+            isz in prop_oneof![Just(1usize), Just(4), Just(8)],
+            raw in proptest::collection::vec(0usize..100, 0..12),
+            block in 1usize..5,
+        ) {
+            let axis = axis_pick % shape.len();
+            let idx: Vec<usize> = raw.iter().map(|r| r % shape[axis]).collect();
+            let total: usize = shape.iter().product();
+            let src: Vec<u8> = (0..total * isz).map(|i| (i % 253) as u8).collect();
+            let g = RowGather::new(&shape, Order::C, axis, isz, &idx);
+            let mut out = vec![0u8; g.rows() * g.row_bytes];
+            if g.row_bytes > 0 {
+                for (b, chunk) in out.chunks_mut(block * g.row_bytes).enumerate() {
+                    g.copy_rows(&src, b * block, chunk);
+                }
+            }
+            prop_assert_eq!(out, naive_take(&src, &shape, isz, axis, &idx));
+        }
+
+        #[test]
+        fn sorted_pread_gather_equals_naive_take(
+            rows in 1usize..60,
+            cols in 1usize..4,
+            raw in proptest::collection::vec(0usize..1000, 0..80),
+            window in 1usize..20,
+            group in 1usize..20,
+        ) {
+            let dir = tempfile::tempdir().unwrap();
+            let shape = [rows, cols];
+            let mut input = NpyFile::create(dir.path().join("in.npy"), crate::DType::parse("<u4").unwrap(), &shape, Order::C).unwrap();
+            for (i, b) in input.bytes_mut().unwrap().iter_mut().enumerate() {
+                *b = (i % 251) as u8;
+            }
+            input.persist().unwrap();
+            let idx: Vec<usize> = raw.iter().map(|r| r % rows).collect();
+            let g = RowGather::new(&shape, Order::C, 0, 4, &idx);
+            let mut out = NpyFile::create(dir.path().join("out.npy"), crate::DType::parse("<u4").unwrap(), &[idx.len(), cols], Order::C).unwrap();
+            if !idx.is_empty() {
+                g.copy_sorted(&input, &mut out, &OutputOptions::new(), window * g.row_bytes, group * g.row_bytes).unwrap();
+            }
+            prop_assert_eq!(out.bytes().to_vec(), naive_take(input.bytes(), &shape, 4, 0, &idx));
+        }
+
+        #[test]
+        fn reorder_round_trips(shape in proptest::collection::vec(1usize..4, 0..4)) {
+            let n: usize = shape.iter().product();
+            let v: Vec<i64> = (0..n as i64).collect();
+            let f = reorder(&v, &shape, Order::C, Order::Fortran);
+            prop_assert_eq!(reorder(&f, &shape, Order::Fortran, Order::C), v);
+        }
+    }
+}
