@@ -47,6 +47,7 @@ mod write;
 mod array;
 pub mod convert;
 pub mod engine;
+pub mod ops;
 
 pub use array::{Mode, NpyArray, NpyFile, OpenOptions};
 pub use dtype::{Bool, ByteOrder, DType, Element, Scalar};
