@@ -9,9 +9,9 @@ use crate::convert::Report;
 use crate::dtype::{ByteOrder, DType};
 use crate::error::Result;
 use crate::header::{Header, Order, Version};
+use crate::ops::Progress;
 use crate::ops::cast::CastMode;
 use crate::ops::stream::{self, Output};
-use crate::ops::Progress;
 use crate::write::Overwrite;
 
 /// What to change in an npy -> npy (or npy -> raw) conversion; `None` keeps the input's.
@@ -51,7 +51,16 @@ pub fn npy_to_npy(
 ) -> Result<Report> {
     let (dtype, order) = opts.target(input);
     let header = Header::with_version(dtype, input.shape(), order, opts.version)?;
-    write(input, output, Some(&header), dtype, header.order(), opts.cast, overwrite, progress)
+    write(
+        input,
+        output,
+        Some(&header),
+        dtype,
+        header.order(),
+        opts.cast,
+        overwrite,
+        progress,
+    )
 }
 
 /// Write the data bytes of `input`, converted per `opts`, to `output` with no header (raw
@@ -64,7 +73,9 @@ pub fn npy_to_raw(
     progress: Progress<'_>,
 ) -> Result<Report> {
     let (dtype, order) = opts.target(input);
-    write(input, output, None, dtype, order, opts.cast, overwrite, progress)
+    write(
+        input, output, None, dtype, order, opts.cast, overwrite, progress,
+    )
 }
 
 #[allow(clippy::too_many_arguments)]

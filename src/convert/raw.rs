@@ -35,7 +35,9 @@ pub fn infer_shape(shape: &[i64], itemsize: usize, data_len: u64) -> Result<Vec<
         return Err(Error::invalid("--shape may have only one -1 dimension"));
     }
     if let Some(bad) = shape.iter().find(|&&n| n < -1) {
-        return Err(Error::invalid(format!("invalid dimension {bad} in the shape")));
+        return Err(Error::invalid(format!(
+            "invalid dimension {bad} in the shape"
+        )));
     }
     let known = shape
         .iter()

@@ -14,9 +14,9 @@ use crate::convert::Report;
 use crate::dtype::DType;
 use crate::error::{Error, ErrorKind, Result};
 use crate::header::{Header, Order, Version};
+use crate::ops::Progress;
 use crate::ops::cast::CastMode;
 use crate::ops::stream::{self, Failure, Output};
-use crate::ops::Progress;
 use crate::write::Overwrite;
 
 /// Options of [`concatenate`].
@@ -104,7 +104,10 @@ impl<'a> Concat<'a> {
             Order::C => (after, before),
             Order::Fortran => (before, after),
         };
-        let chunks: Vec<usize> = parts.iter().map(|p| p.shape()[axis] * outer_block).collect();
+        let chunks: Vec<usize> = parts
+            .iter()
+            .map(|p| p.shape()[axis] * outer_block)
+            .collect();
         let mut starts = Vec::with_capacity(chunks.len());
         let mut acc = 0;
         for c in &chunks {
@@ -189,7 +192,12 @@ pub fn concatenate(
     } else {
         Order::C
     };
-    let concat = Concat::new(inputs.iter().collect(), opts.axis, order, opts.dtype.is_none())?;
+    let concat = Concat::new(
+        inputs.iter().collect(),
+        opts.axis,
+        order,
+        opts.dtype.is_none(),
+    )?;
     let dtype = opts.dtype.unwrap_or_else(|| inputs[0].dtype());
     let header = Header::with_version(dtype, concat.shape(), order, opts.version)?;
     let elements = concat.len();

@@ -113,7 +113,9 @@ pub(crate) fn fill(
         return match cast_bytes(bytes, from, out, to, mode) {
             Ok(()) => Ok(()),
             Err(_) if order == Order::Fortran && !orders_coincide(shape) => {
-                Err(first_in_c_order(bytes, from, to, |p| fail(p, String::new())))
+                Err(first_in_c_order(bytes, from, to, |p| {
+                    fail(p, String::new())
+                }))
             }
             Err(unfit) => Err(fail(unfit.position, unfit.value)),
         };
@@ -375,7 +377,9 @@ mod tests {
     #[test]
     fn c_index_of_fortran_positions() {
         // shape (2, 3) in F: memory order is (0,0) (1,0) (0,1) (1,1) (0,2) (1,2)
-        let got: Vec<u64> = (0..6).map(|p| c_index(p, &[2, 3], Order::Fortran)).collect();
+        let got: Vec<u64> = (0..6)
+            .map(|p| c_index(p, &[2, 3], Order::Fortran))
+            .collect();
         assert_eq!(got, [0, 3, 1, 4, 2, 5]);
         assert_eq!(unravel(4, &[2, 3], Order::C), [1, 1]);
         assert_eq!(strides(&[2, 3, 4], Order::Fortran), [1, 2, 6]);

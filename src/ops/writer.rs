@@ -26,7 +26,7 @@ use crate::write::{AtomicFile, Overwrite};
 /// w.finish(Overwrite::Refuse)?;
 /// let a = NpyArray::<f32>::open(&path)?;
 /// assert_eq!(a.shape(), &[3, 3]);
-/// # Ok::<(), mmnpy::Error>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct NpyWriter {
     out: BufWriter<AtomicFile>,
@@ -67,8 +67,10 @@ impl NpyWriter {
     /// Append whole rows given as raw element bytes in the file's dtype and byte order.
     pub fn push_bytes(&mut self, bytes: &[u8]) -> Result<()> {
         let rows = if self.row_bytes == 0 {
-            return Err(Error::invalid("rows of zero elements: use push_empty_rows").with_path(&self.path));
-        } else if bytes.len() % self.row_bytes != 0 {
+            return Err(
+                Error::invalid("rows of zero elements: use push_empty_rows").with_path(&self.path)
+            );
+        } else if !bytes.len().is_multiple_of(self.row_bytes) {
             return Err(Error::invalid(format!(
                 "{} bytes are not a whole number of rows of {} bytes",
                 bytes.len(),

@@ -2,6 +2,9 @@
 //! and maps errors to exit codes (0 success, 1 runtime error, 2 usage error). Nothing here
 //! computes anything a library user could not get from `mmnpy` itself.
 
+mod append;
+mod cat;
+mod convert;
 mod create;
 mod info;
 mod progress;
@@ -41,6 +44,13 @@ enum Command {
     Info(info::Args),
     /// Create a new .npy file filled with one value.
     Create(create::Args),
+    /// Convert between .npy, raw binary, CSV/TSV, npz and Parquet; change dtype, order,
+    /// byte order or version.
+    Convert(convert::Args),
+    /// Concatenate arrays along an axis into a new file (numpy's concatenate).
+    Cat(cat::Args),
+    /// Grow a file in place by appending arrays along its growth axis (crash-safe).
+    Append(append::Args),
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
@@ -57,6 +67,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Info(args) => info::run(args, global),
         Command::Create(args) => create::run(args, global),
+        Command::Convert(args) => convert::run(args, global),
+        Command::Cat(args) => cat::run(args, global),
+        Command::Append(args) => append::run(args, global),
     }
 }
 
