@@ -349,3 +349,72 @@ fn formats_of_other_branches_report_themselves_missing_or_work() {
     let err = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
     assert!(err.contains("--format"), "{err}");
 }
+
+/// Flat memory position of multi-index `idx` of `shape` in `order`.
+fn position(idx: &[usize], shape: &[usize], order: Order) -> usize {
+    let axes: Vec<usize> = match order {
+        Order::C => (0..shape.len()).collect(),
+        Order::Fortran => (0..shape.len()).rev().collect(),
+    };
+    axes.iter().fold(0, |acc, &k| acc * shape[k] + idx[k])
+}
+
+/// Every multi-index of `shape` in C order.
+fn indices(shape: &[usize]) -> Vec<Vec<usize>> {
+    let mut all = vec![vec![]];
+    for &n in shape {
+        all = all
+            .into_iter()
+            .flat_map(|p| {
+                (0..n).map(move |i| {
+                    let mut q = p.clone();
+                    q.push(i);
+                    q
+                })
+            })
+            .collect();
+    }
+    all
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
+    #[test]
+    fn conversion_equals_naive_reordering_then_naive_cast(
+        shape in proptest::collection::vec(1usize..9, 1..4),
+        from in 0usize..6, to in 0usize..6,
+        src_f in proptest::bool::ANY, dst_f in proptest::bool::ANY, seed in 0u64..1000,
+    ) {
+        let dtypes = ["<f8", ">f4", "<i4", ">i2", "|u1", "<c8"];
+        let (from, to) = (DType::parse(dtypes[from]).unwrap(), DType::parse(dtypes[to]).unwrap());
+        let order = |f: bool| if f { Order::Fortran } else { Order::C };
+        let dir = tempfile::tempdir().unwrap();
+        let src = dir.path().join("s.npy");
+        let mut file = NpyFile::create(&src, from, &shape, order(src_f)).unwrap();
+        let src_order = file.order();
+        for (i, b) in file.bytes_mut().unwrap().iter_mut().enumerate() {
+            *b = ((i as u64 * 2654435761 + seed) >> 7) as u8 & 0x3f; // small finite values
+        }
+        file.persist().unwrap();
+        drop(file);
+        let input = NpyFile::open(&src).unwrap();
+        let out = dir.path().join("o.npy");
+        let opts = NpyOptions {
+            dtype: Some(to),
+            order: Some(order(dst_f)),
+            cast: CastMode::Unsafe,
+            ..NpyOptions::default()
+        };
+        npy_to_npy(&input, &out, &opts, Overwrite::Refuse, None).unwrap();
+        let got = NpyFile::open(&out).unwrap();
+        let (fs, ts) = (from.itemsize(), to.itemsize());
+        let mut want = vec![0u8; got.bytes().len()];
+        for idx in indices(&shape) {
+            let p = position(&idx, &shape, src_order);
+            let q = position(&idx, &shape, got.order());
+            let one = mmnpy::ops::cast::cast_naive(&input.bytes()[p * fs..(p + 1) * fs], from, to, CastMode::Unsafe).unwrap();
+            want[q * ts..(q + 1) * ts].copy_from_slice(&one);
+        }
+        proptest::prop_assert!(same_elements(got.bytes(), &want, to));
+    }
+}

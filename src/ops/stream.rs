@@ -289,6 +289,9 @@ pub(crate) fn cast_error(f: Failure, target: DType, path: &std::path::Path) -> E
     .with_path(path)
 }
 
+/// Outputs at least this big are flushed to disk while they are written.
+const BACKGROUND_SYNC_BYTES: u64 = 256 << 20;
+
 /// Write an array whose elements `fill` produces: the header (if any) then the data at
 /// `base`, into an [`AtomicFile`] committed with `overwrite`. `sources` are released window
 /// by window; `contiguous` says the single source is read in its own memory order, so only
@@ -353,19 +356,36 @@ pub(crate) fn write_output(
         progress: out.progress,
     };
     let handle = file.file();
-    run(
-        &pass,
-        fill,
-        |offset, bytes| {
-            handle
-                .write_all_at(bytes, base + (offset * osize) as u64)
-                .map_err(|e| Error::io("write", e).with_path(out.path))
-        },
-        |f| {
-            let src = sources.get(f.source).map_or(out.path, |s| s.path());
-            cast_error(f, out.dtype, src)
-        },
-    )?;
+    // The commit must fsync every byte; flushing behind the writers from a helper thread
+    // overlaps that disk time with the conversion instead of paying it all at the end.
+    let writing = std::sync::atomic::AtomicBool::new(true);
+    let result = std::thread::scope(|scope| {
+        if total >= BACKGROUND_SYNC_BYTES {
+            scope.spawn(|| {
+                while writing.load(std::sync::atomic::Ordering::Relaxed) {
+                    // Best effort: the commit's own fsync reports any error.
+                    let _ = handle.sync_data();
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+            });
+        }
+        let result = run(
+            &pass,
+            fill,
+            |offset, bytes| {
+                handle
+                    .write_all_at(bytes, base + (offset * osize) as u64)
+                    .map_err(|e| Error::io("write", e).with_path(out.path))
+            },
+            |f| {
+                let src = sources.get(f.source).map_or(out.path, |s| s.path());
+                cast_error(f, out.dtype, src)
+            },
+        );
+        writing.store(false, std::sync::atomic::Ordering::Relaxed);
+        result
+    });
+    result?;
     file.commit(out.overwrite)?;
     Ok(total)
 }
