@@ -136,12 +136,21 @@ fn killed_append_leaves_the_old_or_the_new_contents() {
         for (i, x) in values[old_rows * COLS..].iter().enumerate() {
             assert_eq!(*x, i as f64 * 0.5 + 1e9, "appended element {i}");
         }
+        drop(a);
         if rows == old_rows {
             old += 1;
+            // Append again over whatever the kill left after the data: the new data
+            // replaces it and the file ends exactly where the header says.
+            timed(&argv);
+            let file = NpyFile::open(&target).unwrap();
+            assert_eq!(file.shape()[0], old_rows + ROWS);
+            assert_eq!(file.file_len(), file.header().end().unwrap());
+            let values = file.into_typed::<f64>().unwrap();
+            let last = values.as_slice().last().copied();
+            assert_eq!(last, Some((ROWS * COLS - 1) as f64 * 0.5 + 1e9));
         } else {
             new += 1;
         }
-        drop(a);
         sweep(dir.path(), &["src.npy", "t.npy", "pristine.npy"]);
     }
     eprintln!("append kills: {old} left the old contents, {new} the new");
