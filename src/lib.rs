@@ -26,6 +26,8 @@
 //! - [`NpyFile`] (untyped, runtime dtype) and [`NpyArray<T>`] (typed views), in modes
 //!   `r`, `r+`, `c` and `w+` ([`Mode`]).
 //! - [`AtomicFile`]: how every output reaches the disk (temporary, fsync, rename, fsync dir).
+//! - [`ops`]: casts (safe or numpy's `astype`), concatenation, crash-safe in-place append and
+//!   the streaming [`ops::NpyWriter`]; [`convert`]: npy <-> npy / raw / other formats.
 //!
 //! # Safety model
 //! A mapped file is valid while nobody truncates it. mmnpy checks the header against the file

@@ -418,3 +418,92 @@ proptest::proptest! {
         proptest::prop_assert!(same_elements(got.bytes(), &want, to));
     }
 }
+
+#[test]
+fn raw_export_converts_and_fortran_raw_imports() {
+    let dir = tempfile::tempdir().unwrap();
+    // export as big-endian int32 in Fortran order, then import those bytes back
+    let bin = dir.path().join("x.raw");
+    mmnpy()
+        .arg("convert")
+        .arg(fixture("raw/u2_5x6.npy"))
+        .arg("-o")
+        .arg(&bin)
+        .args(["--dtype", ">i4", "--order", "F", "--progress", "always"])
+        .assert()
+        .success();
+    let bytes = std::fs::read(&bin).unwrap();
+    assert_eq!(bytes.len(), 30 * 4);
+    // element (1, 0) = 6 comes second in Fortran order
+    assert_eq!(&bytes[4..8], &6i32.to_be_bytes());
+    let back = dir.path().join("back.npy");
+    mmnpy()
+        .arg("convert")
+        .arg(&bin)
+        .arg("-o")
+        .arg(&back)
+        .args(["--dtype", ">i4", "--shape", "5,6", "--order", "F"])
+        .assert()
+        .success();
+    let c = dir.path().join("c.npy");
+    mmnpy()
+        .arg("convert")
+        .arg(&back)
+        .arg("-o")
+        .arg(&c)
+        .args(["--dtype", "<u2", "--order", "C"])
+        .assert()
+        .success();
+    assert_eq!(
+        std::fs::read(&c).unwrap(),
+        std::fs::read(fixture("raw/u2_5x6.npy")).unwrap()
+    );
+}
+
+#[test]
+fn tiled_transpose_of_a_matrix_both_ways_with_cast_and_first_failure() {
+    let dir = tempfile::tempdir().unwrap();
+    let (n, m) = (600, 700); // several 512 x 256 tiles, partial at both edges
+    for src_order in [Order::C, Order::Fortran] {
+        let src = dir.path().join("m.npy");
+        let mut a = NpyArray::<f64>::create(&src, &[n, m], src_order).unwrap();
+        a.view_mut()
+            .unwrap()
+            .indexed_iter_mut()
+            .for_each(|(idx, x)| *x = (idx[0] * m + idx[1]) as f64);
+        a.persist().unwrap();
+        drop(a);
+        let input = NpyFile::open(&src).unwrap();
+        let other = match src_order {
+            Order::C => Order::Fortran,
+            Order::Fortran => Order::C,
+        };
+        let out = dir.path().join("t.npy");
+        let opts = NpyOptions {
+            order: Some(other),
+            dtype: Some(DType::parse("<i4").unwrap()),
+            ..NpyOptions::default()
+        };
+        npy_to_npy(&input, &out, &opts, Overwrite::Replace, None).unwrap();
+        let t = NpyArray::<i32>::open(&out).unwrap();
+        assert_eq!(t.file().order(), other);
+        for (idx, x) in t.view().indexed_iter() {
+            assert_eq!(*x as usize, idx[0] * m + idx[1], "{src_order:?} {idx:?}");
+        }
+        drop((t, input));
+        // two bad values: (599, 3) comes first in F memory order, (10, 650) in C order
+        let mut a = NpyFile::open_rw(&src).unwrap().into_typed::<f64>().unwrap();
+        {
+            let mut v = a.view_mut().unwrap();
+            v[[599, 3]] = 0.5;
+            v[[10, 650]] = f64::NAN;
+        }
+        a.flush().unwrap();
+        drop(a);
+        let input = NpyFile::open(&src).unwrap();
+        let bad = dir.path().join("bad.npy");
+        let e = npy_to_npy(&input, &bad, &opts, Overwrite::Refuse, None).unwrap_err();
+        assert!(e.to_string().contains(&format!("nan at index {}", 10 * m + 650)), "{e}");
+        assert!(!bad.exists());
+    }
+}

@@ -91,20 +91,25 @@ fn write(
 ) -> Result<Report> {
     let contiguous = input.order() == order || stream::orders_coincide(input.shape());
     input.will_need(0, crate::engine::WINDOW_BYTES);
-    let bytes_out = stream::write_output(
-        &Output {
-            path: output,
-            header,
-            dtype,
-            elements: input.len(),
-            overwrite,
-            progress,
-        },
-        &[input],
-        contiguous,
-        order == Order::C,
-        |range, out| stream::fill(input, 0, range, order, dtype, cast, out),
-    )?;
+    let out = Output {
+        path: output,
+        header,
+        dtype,
+        elements: input.len(),
+        overwrite,
+        progress,
+    };
+    let bytes_out = if !contiguous && stream::wants_tiles(input.shape()) {
+        stream::write_transposed(&out, input, order, cast)?
+    } else {
+        stream::write_output(
+            &out,
+            &[input],
+            contiguous,
+            order == Order::C,
+            |range, buf| stream::fill(input, 0, range, order, dtype, cast, buf),
+        )?
+    };
     Ok(Report {
         rows: input.shape().first().copied().unwrap_or(1) as u64,
         bytes_in: input.header().nbytes(),

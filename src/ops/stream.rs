@@ -313,23 +313,8 @@ pub(crate) fn write_output(
     keys_in_output_order: bool,
     fill: impl Fn(Range<usize>, &mut [u8]) -> std::result::Result<(), Failure> + Sync,
 ) -> Result<u64> {
-    use std::io::Write;
     use std::os::unix::fs::FileExt;
-    let mut file = crate::AtomicFile::new(out.path)?;
-    let base = match out.header {
-        Some(h) => {
-            let bytes = h.to_bytes()?;
-            file.write_all(&bytes)
-                .map_err(|e| Error::io("write header", e).with_path(out.path))?;
-            bytes.len() as u64
-        }
-        None => 0,
-    };
     let osize = out.dtype.itemsize();
-    let total = base + (out.elements * osize) as u64;
-    file.file()
-        .set_len(total)
-        .map_err(|e| Error::io("allocate", e).with_path(out.path))?;
     let max_itemsize = sources
         .iter()
         .map(|s| s.dtype().itemsize())
@@ -355,23 +340,10 @@ pub(crate) fn write_output(
         after_window: &after_window,
         progress: out.progress,
     };
-    let handle = file.file();
-    // The commit must fsync every byte; flushing behind the writers from a helper thread
-    // overlaps that disk time with the conversion instead of paying it all at the end.
-    let writing = std::sync::atomic::AtomicBool::new(true);
-    let result = std::thread::scope(|scope| {
-        if total >= BACKGROUND_SYNC_BYTES {
-            scope.spawn(|| {
-                while writing.load(std::sync::atomic::Ordering::Relaxed) {
-                    // Best effort: the commit's own fsync reports any error.
-                    let _ = handle.sync_data();
-                    std::thread::sleep(std::time::Duration::from_millis(20));
-                }
-            });
-        }
-        let result = run(
+    write_file(out, |handle, base| {
+        run(
             &pass,
-            fill,
+            &fill,
             |offset, bytes| {
                 handle
                     .write_all_at(bytes, base + (offset * osize) as u64)
@@ -381,13 +353,160 @@ pub(crate) fn write_output(
                 let src = sources.get(f.source).map_or(out.path, |s| s.path());
                 cast_error(f, out.dtype, src)
             },
-        );
+        )
+    })
+}
+
+/// Create the output's [`AtomicFile`](crate::AtomicFile), write the header, size the file,
+/// let `body(file, data_offset)` write the data (with the file flushed to disk behind it),
+/// then commit. Returns the file size.
+fn write_file(
+    out: &Output<'_>,
+    body: impl FnOnce(&std::fs::File, u64) -> Result<()>,
+) -> Result<u64> {
+    use std::io::Write;
+    let mut file = crate::AtomicFile::new(out.path)?;
+    let base = match out.header {
+        Some(h) => {
+            let bytes = h.to_bytes()?;
+            file.write_all(&bytes)
+                .map_err(|e| Error::io("write header", e).with_path(out.path))?;
+            bytes.len() as u64
+        }
+        None => 0,
+    };
+    let total = base + (out.elements * out.dtype.itemsize()) as u64;
+    file.file()
+        .set_len(total)
+        .map_err(|e| Error::io("allocate", e).with_path(out.path))?;
+    let handle = file.file();
+    // The commit must fsync every byte; flushing behind the writers from a helper thread
+    // overlaps that disk time with the conversion instead of paying it all at the end.
+    let writing = std::sync::atomic::AtomicBool::new(true);
+    std::thread::scope(|scope| {
+        if total >= BACKGROUND_SYNC_BYTES {
+            scope.spawn(|| {
+                while writing.load(std::sync::atomic::Ordering::Relaxed) {
+                    // Best effort: the commit's own fsync reports any error.
+                    let _ = handle.sync_data();
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+            });
+        }
+        let result = body(handle, base);
         writing.store(false, std::sync::atomic::Ordering::Relaxed);
         result
-    });
-    result?;
+    })?;
     file.commit(out.overwrite)?;
     Ok(total)
+}
+
+/// Tiles of a 2-D transposed copy: at most this many columns of the source's memory rows.
+const TILE_COLUMNS: usize = 256;
+
+/// True when a change of memory order of `shape` is best done by [`write_transposed`]: a
+/// matrix with both sides long, where walking the output order would touch every page of
+/// the source for each block (unbounded resident memory).
+pub(crate) fn wants_tiles(shape: &[usize]) -> bool {
+    shape.len() == 2 && shape[0] >= 64 && shape[1] >= 64
+}
+
+/// Write the 2-D `src` into `out` in the other memory order, cast to `out.dtype`: bands of
+/// the source's memory rows (about one window each, released when done), cut into tiles of
+/// about one block that run in parallel; each tile is gathered transposed, cast, and written
+/// as one `pwrite` per tile column.
+pub(crate) fn write_transposed(
+    out: &Output<'_>,
+    src: &NpyFile,
+    order: Order,
+    mode: CastMode,
+) -> Result<u64> {
+    use std::os::unix::fs::FileExt;
+    let from = src.dtype();
+    let to = out.dtype;
+    let (isz, osz) = (from.itemsize(), to.itemsize());
+    let shape = src.shape();
+    // The source as a row-major matrix of memory rows.
+    let (rows, cols) = match src.order() {
+        Order::C => (shape[0], shape[1]),
+        Order::Fortran => (shape[1], shape[0]),
+    };
+    let width = cols.min(TILE_COLUMNS);
+    let height = (crate::engine::BLOCK_BYTES / (width * isz.max(osz))).max(1);
+    let band = (height * (WINDOW_BYTES / (height * cols * isz).max(1)).max(1)).min(rows);
+    let bytes = src.bytes();
+    write_file(out, |handle, base| {
+        let mut worst: Option<Failure> = None;
+        let mut r0 = 0;
+        while r0 < rows {
+            let r1 = (r0 + band).min(rows);
+            let tiles: Vec<(usize, usize)> = (r0..r1)
+                .step_by(height)
+                .flat_map(|r| (0..cols).step_by(width).map(move |c| (r, c)))
+                .collect();
+            let results: Vec<std::result::Result<(), BlockError>> = tiles
+                .into_par_iter()
+                .map(|(ra, ca)| {
+                    let (rb, cb) = ((ra + height).min(r1), (ca + width).min(cols));
+                    let h = rb - ra;
+                    SCRATCH.with_borrow_mut(|scratch| {
+                        scratch.clear();
+                        for c in ca..cb {
+                            for r in ra..rb {
+                                let at = (r * cols + c) * isz;
+                                scratch.extend_from_slice(&bytes[at..at + isz]);
+                            }
+                        }
+                        BLOCK.with_borrow_mut(|buf| {
+                            let len = h * (cb - ca) * osz;
+                            buf.resize(len.div_ceil(16), 0);
+                            let outb = &mut bytemuck::cast_slice_mut::<u128, u8>(buf)[..len];
+                            let position = |p: usize| (ca + p / h) * rows + ra + p % h;
+                            cast_bytes(scratch, from, outb, to, mode).map_err(|_| {
+                                BlockError::Failure(first_in_c_order(scratch, from, to, |p| {
+                                    let index = c_index(position(p), shape, order);
+                                    Failure {
+                                        source: 0,
+                                        index,
+                                        key: (0, index),
+                                        value: String::new(),
+                                    }
+                                }))
+                            })?;
+                            for (k, column) in outb.chunks(h * osz).enumerate() {
+                                let at = base + (((ca + k) * rows + ra) * osz) as u64;
+                                handle.write_all_at(column, at).map_err(|e| {
+                                    BlockError::Io(Error::io("write", e).with_path(out.path))
+                                })?;
+                            }
+                            Ok(())
+                        })
+                    })
+                })
+                .collect();
+            for r in results {
+                match r {
+                    Ok(()) => {}
+                    Err(BlockError::Io(e)) => return Err(e),
+                    Err(BlockError::Failure(f)) => {
+                        if worst.as_ref().is_none_or(|w| f.key < w.key) {
+                            worst = Some(f);
+                        }
+                    }
+                }
+            }
+            src.release(r0 * cols * isz, (r1 - r0) * cols * isz);
+            src.will_need(r1 * cols * isz, (r1 - r0) * cols * isz);
+            if let Some(progress) = out.progress {
+                progress(((r1 - r0) * cols * osz) as u64);
+            }
+            r0 = r1;
+        }
+        match worst {
+            Some(f) => Err(cast_error(f, to, src.path())),
+            None => Ok(()),
+        }
+    })
 }
 
 #[cfg(test)]
