@@ -503,7 +503,11 @@ fn tiled_transpose_of_a_matrix_both_ways_with_cast_and_first_failure() {
         let input = NpyFile::open(&src).unwrap();
         let bad = dir.path().join("bad.npy");
         let e = npy_to_npy(&input, &bad, &opts, Overwrite::Refuse, None).unwrap_err();
-        assert!(e.to_string().contains(&format!("nan at index {}", 10 * m + 650)), "{e}");
+        assert!(
+            e.to_string()
+                .contains(&format!("nan at index {}", 10 * m + 650)),
+            "{e}"
+        );
         assert!(!bad.exists());
     }
 }

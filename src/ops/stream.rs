@@ -401,6 +401,59 @@ fn write_file(
     Ok(total)
 }
 
+/// Copy the tile `rows` x `columns` of the row-major matrix `bytes` (`cols` columns of
+/// `size`-byte elements) into `tile` transposed: column after column. Reads go along the
+/// source rows; elements move as whole integers when both sides are aligned for them.
+fn transpose_tile(
+    bytes: &[u8],
+    cols: usize,
+    rows: Range<usize>,
+    columns: Range<usize>,
+    size: usize,
+    tile: &mut [u8],
+) {
+    fn typed<T: bytemuck::Pod>(
+        bytes: &[u8],
+        cols: usize,
+        rows: Range<usize>,
+        columns: Range<usize>,
+        tile: &mut [u8],
+    ) -> bool {
+        let (Ok(src), Ok(dst)) = (
+            bytemuck::try_cast_slice::<u8, T>(bytes),
+            bytemuck::try_cast_slice_mut::<u8, T>(tile),
+        ) else {
+            return false;
+        };
+        let h = rows.len();
+        for (i, r) in rows.enumerate() {
+            let line = &src[r * cols + columns.start..r * cols + columns.end];
+            for (k, element) in line.iter().enumerate() {
+                dst[k * h + i] = *element;
+            }
+        }
+        true
+    }
+    let (r, c) = (rows.clone(), columns.clone());
+    let done = match size {
+        1 => typed::<u8>(bytes, cols, r, c, tile),
+        2 => typed::<u16>(bytes, cols, r, c, tile),
+        4 => typed::<u32>(bytes, cols, r, c, tile),
+        8 => typed::<u64>(bytes, cols, r, c, tile),
+        _ => typed::<u128>(bytes, cols, r, c, tile),
+    };
+    if !done {
+        let h = rows.len();
+        for (i, r) in rows.enumerate() {
+            for (k, c) in columns.clone().enumerate() {
+                let at = (r * cols + c) * size;
+                let to = (k * h + i) * size;
+                tile[to..to + size].copy_from_slice(&bytes[at..at + size]);
+            }
+        }
+    }
+}
+
 /// Tiles of a 2-D transposed copy: at most this many columns of the source's memory rows.
 const TILE_COLUMNS: usize = 256;
 
@@ -451,12 +504,8 @@ pub(crate) fn write_transposed(
                     let h = rb - ra;
                     SCRATCH.with_borrow_mut(|scratch| {
                         scratch.clear();
-                        for c in ca..cb {
-                            for r in ra..rb {
-                                let at = (r * cols + c) * isz;
-                                scratch.extend_from_slice(&bytes[at..at + isz]);
-                            }
-                        }
+                        scratch.resize(h * (cb - ca) * isz, 0);
+                        transpose_tile(bytes, cols, ra..rb, ca..cb, isz, scratch);
                         BLOCK.with_borrow_mut(|buf| {
                             let len = h * (cb - ca) * osz;
                             buf.resize(len.div_ceil(16), 0);
