@@ -1,5 +1,10 @@
 //! `mmnpy convert IN -o OUT [options]`: dispatch on (input format, output format) to the
 //! library's conversions. Formats come from the extensions, or `--from` / `--format`.
+//!
+//! Every output is built as `.OUT.XXXXXX.mmnpy-tmp` next to OUT and renamed into place when
+//! complete, so OUT is either absent or complete. Only a kill (or power loss) leaves such a
+//! temporary behind; it is never reused, and deleting `.*.mmnpy-tmp` files that no running
+//! mmnpy owns is always safe (a later run or a cleanup job may do it).
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
