@@ -26,6 +26,12 @@
 //! - [`NpyFile`] (untyped, runtime dtype) and [`NpyArray<T>`] (typed views), in modes
 //!   `r`, `r+`, `c` and `w+` ([`Mode`]).
 //! - [`AtomicFile`]: how every output reaches the disk (temporary, fsync, rename, fsync dir).
+//! - [`engine`]: the deterministic parallel chunk plan and driver, fused whole-array
+//!   statistics, reductions along an axis and histograms.
+//! - [`ops`]: slices (numpy basic indexing) and gathers, casts (safe or numpy's `astype`),
+//!   concatenation, crash-safe in-place append and the streaming [`ops::NpyWriter`].
+//! - [`pipeline`]: parallel row chunks, fused map/filter/reduce and out-of-core `map` to a file.
+//! - [`convert`]: npy <-> npy / raw / CSV / npz / Parquet.
 //!
 //! # Safety model
 //! A mapped file is valid while nobody truncates it. mmnpy checks the header against the file

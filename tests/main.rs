@@ -1,7 +1,11 @@
 //! The integration tests, built as one binary (one link instead of one per file): each topic
 //! is a module.
 
+mod append;
+mod cat;
 mod cli_basic;
+mod convert_npy;
+mod crash;
 mod engine;
 mod fixture;
 mod format;

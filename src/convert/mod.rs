@@ -4,9 +4,13 @@
 //! One module per format; this module names the formats and what a conversion reports.
 
 pub mod csv;
+pub mod npy;
 pub mod npz;
+mod output;
 pub mod parquet;
 pub mod raw;
+
+pub use output::check_output;
 
 use std::path::Path;
 

@@ -1,26 +1,48 @@
-//! Array operations that select or rearrange elements: basic-indexing slices ([`SliceExpr`],
-//! zero-copy views and streamed copies to a new file) and gathers along an axis ([`take`]).
+//! Array operations that select, rearrange or grow arrays:
+//! - basic-indexing slices ([`SliceExpr`], zero-copy views and streamed copies to a new file)
+//!   and gathers along an axis ([`take_to_file`]);
+//! - casts ([`cast`], safe or numpy's `astype`), concatenation ([`concatenate`]), crash-safe
+//!   in-place [`append`] and the streaming writer for arrays of unknown length ([`NpyWriter`]).
 //!
-//! The file-to-file operations copy bytes, not values: they work for every dtype and keep the
-//! input's byte order. The output is made by [`NpyFile::create`] (a temporary next to the
-//! target) and filled with parallel `pwrite`s of per-thread blocks, then persisted (fsync,
-//! rename), so a failure never leaves a partial output. The input is read window by window
-//! through its mapping, with the next window announced (`MADV_WILLNEED`) and finished windows
-//! released, so resident memory stays bounded whatever the file size; a random gather from a
-//! big file reads its rows with sorted, coalesced `pread`s instead (see [`take_to_file`]).
+//! The slice and gather file-to-file operations copy bytes, not values: they work for every
+//! dtype and keep the input's byte order. The output is made by [`NpyFile::create`] (a
+//! temporary next to the target) and filled with parallel `pwrite`s of per-thread blocks, then
+//! persisted (fsync, rename), so a failure never leaves a partial output. The input is read
+//! window by window through its mapping, with the next window announced (`MADV_WILLNEED`) and
+//! finished windows released, so resident memory stays bounded whatever the file size; a
+//! random gather from a big file reads its rows with sorted, coalesced `pread`s instead (see
+//! [`take_to_file`]).
 //!
-//! Output memory order: C, unless the input is Fortran-ordered, in which case the output is
-//! Fortran too — what numpy's `a[expr].copy(order='K')` gives for a sliced Fortran array.
+//! Output memory order of slices and gathers: C, unless the input is Fortran-ordered, in which
+//! case the output is Fortran too — what numpy's `a[expr].copy(order='K')` gives for a sliced
+//! Fortran array.
+//!
+//! Casts, concatenation and appends stream with bounded memory through `stream` and write
+//! through [`AtomicFile`](crate::AtomicFile) (or, for an in-place append, in the crash-safe
+//! order described in [`append`]).
 
+pub mod append;
+pub mod cast;
+mod cat;
 mod expr;
 mod slice;
+pub(crate) mod stream;
 mod take;
+mod writer;
 
 use std::path::Path;
 
 pub use expr::{AxisSelection, IndexItem, Selection, SliceExpr, resolve_slice};
 pub use slice::slice_to_file;
 pub use take::{Indices, take_to_file};
+
+pub use append::append;
+pub use cast::CastMode;
+pub use cat::{CatOptions, concatenate};
+pub use writer::NpyWriter;
+
+/// A progress callback: called from time to time with the bytes just processed.
+pub type Progress<'a> = Option<&'a (dyn Fn(u64) + Sync)>;
 
 use crate::array::NpyFile;
 use crate::error::{Error, ErrorKind, Result};

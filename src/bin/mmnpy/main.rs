@@ -2,6 +2,9 @@
 //! and maps errors to exit codes (0 success, 1 runtime error, 2 usage error). Nothing here
 //! computes anything a library user could not get from `mmnpy` itself.
 
+mod append;
+mod cat;
+mod convert;
 mod create;
 mod hist;
 mod info;
@@ -53,6 +56,13 @@ enum Command {
     Slice(slice::Args),
     /// Gather entries along an axis by an index array (numpy.take) into a new file.
     Take(take::Args),
+    /// Convert between .npy, raw binary, CSV/TSV, npz and Parquet; change dtype, order,
+    /// byte order or version.
+    Convert(convert::Args),
+    /// Concatenate arrays along an axis into a new file (numpy's concatenate).
+    Cat(cat::Args),
+    /// Grow a file in place by appending arrays along its growth axis (crash-safe).
+    Append(append::Args),
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
@@ -73,6 +83,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Hist(args) => hist::run(args, global),
         Command::Slice(args) => slice::run(args, global),
         Command::Take(args) => take::run(args, global),
+        Command::Convert(args) => convert::run(args, global),
+        Command::Cat(args) => cat::run(args, global),
+        Command::Append(args) => append::run(args, global),
     }
 }
 
