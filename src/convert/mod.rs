@@ -5,6 +5,7 @@
 
 pub mod csv;
 pub mod npz;
+#[cfg(feature = "parquet")]
 pub mod parquet;
 pub mod raw;
 
@@ -75,4 +76,31 @@ pub struct Report {
     pub bytes_in: u64,
     /// Bytes written to the output.
     pub bytes_out: u64,
+}
+
+/// Refuse to write a conversion onto its own input, and fail early (before any work) when the
+/// output exists and overwriting was not asked for. The final rename checks again.
+pub(crate) fn check_output(input: &Path, output: &Path, overwrite: crate::Overwrite) -> Result<()> {
+    if let (Ok(a), Ok(b)) = (input.canonicalize(), output.canonicalize())
+        && a == b
+    {
+        return Err(Error::invalid("the output is the input file").with_path(output));
+    }
+    if overwrite == crate::Overwrite::Refuse && output.exists() {
+        return Err(Error::new(crate::ErrorKind::OutputExists).with_path(output));
+    }
+    Ok(())
+}
+
+/// `(rows, columns)` of a 1-D (one column) or 2-D array, or an error naming the format that
+/// needs a table.
+pub(crate) fn table_shape(input: &crate::NpyFile, format: &str) -> Result<(usize, usize)> {
+    match *input.shape() {
+        [n] => Ok((n, 1)),
+        [r, c] => Ok((r, c)),
+        ref other => Err(Error::new(crate::ErrorKind::ShapeMismatch(format!(
+            "only 1-D and 2-D arrays convert to {format}; this one has shape {other:?}"
+        )))
+        .with_path(input.path())),
+    }
 }
