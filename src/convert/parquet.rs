@@ -655,7 +655,7 @@ fn export<T: Element>(
         writer.write(&batch).map_err(parquet_error)?;
         start = end;
     }
-    writer.finish().map_err(parquet_error)?;
+    // into_inner writes the footer.
     let buffered = writer.into_inner().map_err(parquet_error)?;
     let mut out = buffered
         .into_inner()
