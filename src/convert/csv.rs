@@ -37,14 +37,13 @@ use std::fs::File;
 use std::io::Write;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
-use std::sync::mpsc;
 
 use half::f16;
 use num_complex::Complex;
 use rayon::prelude::*;
 
 use crate::array::NpyFile;
-use crate::convert::{Report, check_output, table_shape};
+use crate::convert::{Report, check_output, table_shape, write_behind};
 use crate::dtype::{Bool, DType, Element, Scalar, parse_complex, swap_bytes_in_place};
 use crate::error::{Error, ErrorKind, Result, ResultExt};
 use crate::header::{Header, Order};
@@ -601,23 +600,7 @@ fn write_npy<T: Field>(
     let scalar = opts.dtype.scalar();
 
     let mut values: u64 = 0;
-    let result = std::thread::scope(|scope| -> Result<()> {
-        // The writer runs behind the parser by at most two windows.
-        let (tx, rx) = mpsc::sync_channel::<Vec<Vec<T>>>(2);
-        let file: &File = out.file();
-        let writer = scope.spawn(move || -> std::io::Result<()> {
-            let mut file = file;
-            for window in rx {
-                for chunk in window {
-                    file.write_all(bytemuck::cast_slice(&chunk))?;
-                }
-                // Push each window to the disk while the parser works on the next one, so the
-                // fsync before the commit only waits for the last window.
-                file.sync_data()?;
-            }
-            Ok(())
-        });
-        let mut parse_result = Ok(());
+    write_behind::<T>(out.file(), |tx| {
         let mut pos = layout.body_start;
         while pos < data.len() {
             let end = boundary_after(data, pos, pos + WINDOW_BYTES);
@@ -636,29 +619,16 @@ fn write_npy<T: Field>(
                 .collect::<Vec<_>>()
                 .into_iter()
                 .collect();
-            match parsed {
-                Ok(parsed) => {
-                    values += parsed.iter().map(|c: &Vec<T>| c.len() as u64).sum::<u64>();
-                    if tx.send(parsed).is_err() {
-                        break; // the writer failed; its error is reported below
-                    }
-                }
-                Err(e) => {
-                    parse_result = Err(e.into_error(data));
-                    break;
-                }
+            let parsed = parsed.map_err(|e| e.into_error(data))?;
+            values += parsed.iter().map(|c| c.len() as u64).sum::<u64>();
+            if tx.send(parsed).is_err() {
+                break; // the writer failed; write_behind reports its error
             }
             release(pos, end);
             pos = end;
         }
-        drop(tx);
-        let written = writer
-            .join()
-            .unwrap_or_else(|_| Err(std::io::Error::other("writer thread panicked")));
-        parse_result?;
-        written.map_err(|e| Error::io("write", e))
-    });
-    result?;
+        Ok(())
+    })?;
 
     let rows = if columns == 0 {
         0

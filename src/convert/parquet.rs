@@ -37,7 +37,7 @@ use parquet::file::properties::WriterProperties;
 use rayon::prelude::*;
 
 use crate::array::NpyFile;
-use crate::convert::{Report, check_output, table_shape};
+use crate::convert::{Report, check_output, table_shape, write_behind};
 use crate::dtype::{Bool, DType, Element, Scalar, swap_bytes_in_place};
 use crate::error::{Error, Result, ResultExt};
 use crate::header::{Header, Order};
@@ -168,7 +168,7 @@ impl Import<'_> {
         use std::io::Write;
         let ncols = self.positions.len();
         let header = Header::new(dtype, &[total_rows, ncols], Order::C).at(output)?;
-        let mut out = std::io::BufWriter::with_capacity(1 << 20, AtomicFile::new(output)?);
+        let mut out = AtomicFile::new(output)?;
         out.write_all(&header.to_bytes()?)
             .map_err(|e| Error::io("write header", e))
             .at(output)?;
@@ -186,28 +186,32 @@ impl Import<'_> {
             );
         }
         let per_window = rayon::current_num_threads().max(1);
-        let mut g = 0;
-        while g < groups.len() {
-            let window = g..(g + per_window).min(groups.len());
-            let parts: Vec<Result<Vec<T>>> = window
-                .clone()
-                .into_par_iter()
-                .map(|i| self.read_group::<T>(i, first_rows[i], ncols))
-                .collect();
-            for part in parts {
-                let mut part = part.at(self.input)?;
+        write_behind::<T>(out.file(), |tx| {
+            let mut g = 0;
+            while g < groups.len() {
+                let window = g..(g + per_window).min(groups.len());
+                let parts = window
+                    .clone()
+                    .into_par_iter()
+                    .map(|i| self.read_group::<T>(i, first_rows[i], ncols))
+                    .collect::<Vec<_>>()
+                    .into_iter()
+                    .collect::<Result<Vec<Vec<T>>>>()
+                    .at(self.input)?;
+                let mut parts = parts;
                 if !dtype.is_native() {
-                    swap_bytes_in_place(dtype.scalar(), bytemuck::cast_slice_mut(&mut part));
+                    for part in &mut parts {
+                        swap_bytes_in_place(dtype.scalar(), bytemuck::cast_slice_mut(part));
+                    }
                 }
-                out.write_all(bytemuck::cast_slice(&part))
-                    .map_err(|e| Error::io("write", e))
-                    .at(output)?;
+                if tx.send(parts).is_err() {
+                    break; // the writer failed; write_behind reports its error
+                }
+                g = window.end;
             }
-            g = window.end;
-        }
-        let mut out = out
-            .into_inner()
-            .map_err(|e| Error::io("write", e.into_error()).with_path(output))?;
+            Ok(())
+        })
+        .at(output)?;
         out.commit(overwrite)?;
         header.end()
     }
