@@ -169,6 +169,63 @@ impl OpenOptions {
     }
 }
 
+/// Open an `.npy` stored inside another file (an uncompressed `.npz` member): the `len` bytes
+/// at `offset` of `path` are a complete `.npy`. Read-only, shared lock, lengths checked before
+/// mapping, like [`OpenOptions::open_untyped`]. The handle's [`NpyFile::file_len`] is `len`
+/// and its header's data offset is relative to `offset`.
+pub(crate) fn open_embedded(path: &Path, offset: u64, len: u64) -> Result<NpyFile> {
+    open_embedded_inner(path, offset, len).at(path)
+}
+
+fn open_embedded_inner(path: &Path, offset: u64, len: u64) -> Result<NpyFile> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut file = open_regular_file(path, false)?;
+    map::lock(&file, false)?;
+    let file_len = file.metadata().map_err(|e| Error::io("stat", e))?.len();
+    let member_end = offset
+        .checked_add(len)
+        .ok_or(ErrorKind::Overflow("member end"))?;
+    if member_end > file_len {
+        return Err(ErrorKind::Truncated {
+            what: "member",
+            needed: member_end,
+            found: file_len,
+        }
+        .into());
+    }
+    file.seek(SeekFrom::Start(offset))
+        .map_err(|e| Error::io("seek", e))?;
+    let header = Header::read_from(
+        &mut (&mut file).take(len),
+        DEFAULT_MAX_HEADER_SIZE,
+        Some(len),
+    )?;
+    let end = header.end()?;
+    if end > len {
+        return Err(ErrorKind::Truncated {
+            what: "data",
+            needed: end,
+            found: len,
+        }
+        .into());
+    }
+    let region = map::map(
+        &file,
+        offset + header.data_offset(),
+        usize::try_from(header.nbytes()).map_err(|_| ErrorKind::Overflow("data size"))?,
+        Access::ReadOnly,
+    )?;
+    Ok(NpyFile {
+        path: path.to_path_buf(),
+        header,
+        mode: Mode::ReadOnly,
+        file_len: len,
+        region,
+        pending: None,
+        file,
+    })
+}
+
 /// Open without blocking on FIFOs and refuse anything but a regular file.
 fn open_regular_file(path: &Path, write: bool) -> Result<File> {
     use std::os::unix::fs::OpenOptionsExt;

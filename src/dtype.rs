@@ -473,7 +473,7 @@ macro_rules! dispatch_scalar {
 }
 
 /// Parse `a`, `bj`, `a+bj`, `a-bj`, optionally in parentheses, as Python writes complex numbers.
-fn parse_complex(t: &str) -> Option<(f64, f64)> {
+pub(crate) fn parse_complex(t: &str) -> Option<(f64, f64)> {
     let t = t.trim().trim_start_matches('(').trim_end_matches(')');
     let Some(body) = t.strip_suffix('j').or_else(|| t.strip_suffix('J')) else {
         return Some((t.parse().ok()?, 0.0));

@@ -30,11 +30,10 @@ fn read_inner<T: Element>(path: &Path) -> Result<ArrayD<T>> {
         return Err(Error::invalid("is not a regular file"));
     }
     let header = Header::read_from(&mut file, DEFAULT_MAX_HEADER_SIZE, Some(meta.len()))?;
-    let dtype = header.dtype();
-    if dtype.scalar() != T::SCALAR {
+    if header.dtype().scalar() != T::SCALAR {
         return Err(ErrorKind::DTypeMismatch {
             expected: T::SCALAR.name(),
-            found: dtype.to_string(),
+            found: header.dtype().to_string(),
         }
         .into());
     }
@@ -47,9 +46,24 @@ fn read_inner<T: Element>(path: &Path) -> Result<ArrayD<T>> {
         }
         .into());
     }
+    read_data(&mut file, &header)
+}
+
+/// Read the data that follows `header` from `reader` (positioned just after the header) into
+/// an owned array, converting a non-native byte order. The header's scalar type must be `T`'s.
+pub(crate) fn read_data<T: Element, R: Read>(reader: &mut R, header: &Header) -> Result<ArrayD<T>> {
+    let dtype = header.dtype();
+    if dtype.scalar() != T::SCALAR {
+        return Err(ErrorKind::DTypeMismatch {
+            expected: T::SCALAR.name(),
+            found: dtype.to_string(),
+        }
+        .into());
+    }
     let mut data: Vec<T> = vec![T::zeroed(); header.len()];
     let bytes: &mut [u8] = bytemuck::cast_slice_mut(&mut data);
-    file.read_exact(bytes)
+    reader
+        .read_exact(bytes)
         .map_err(|e| Error::io("read data", e))?;
     if !dtype.is_native() {
         swap_bytes_in_place(dtype.scalar(), bytes);

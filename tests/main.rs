@@ -9,6 +9,7 @@ mod crash;
 mod engine;
 mod fixture;
 mod format;
+mod formats;
 mod modes;
 mod ops;
 mod pipeline;

@@ -7,12 +7,16 @@ pub mod csv;
 pub mod npy;
 pub mod npz;
 mod output;
+#[cfg(feature = "parquet")]
 pub mod parquet;
 pub mod raw;
 
 pub use output::check_output;
 
+use std::fs::File;
+use std::io::{self, Write};
 use std::path::Path;
+use std::sync::mpsc::{self, SyncSender};
 
 use crate::error::{Error, Result};
 
@@ -79,4 +83,48 @@ pub struct Report {
     pub bytes_in: u64,
     /// Bytes written to the output.
     pub bytes_out: u64,
+}
+
+/// `(rows, columns)` of a 1-D (one column) or 2-D array, or an error naming the format that
+/// needs a table.
+pub(crate) fn table_shape(input: &crate::NpyFile, format: &str) -> Result<(usize, usize)> {
+    match *input.shape() {
+        [n] => Ok((n, 1)),
+        [r, c] => Ok((r, c)),
+        ref other => Err(Error::new(crate::ErrorKind::ShapeMismatch(format!(
+            "only 1-D and 2-D arrays convert to {format}; this one has shape {other:?}"
+        )))
+        .with_path(input.path())),
+    }
+}
+
+/// Run `produce` on this thread while a writer thread appends the batches it sends to `file`,
+/// in order, and pushes each batch to the disk (fdatasync) as it goes, so the fsync before the
+/// commit waits only for the last batch instead of the whole output. The channel holds at most
+/// two batches, so memory stays bounded. If the writer fails, `send` fails and the producer
+/// should stop; the write error is returned.
+pub(crate) fn write_behind<T: bytemuck::Pod + Send>(
+    file: &File,
+    produce: impl FnOnce(&SyncSender<Vec<Vec<T>>>) -> Result<()>,
+) -> Result<()> {
+    std::thread::scope(|scope| {
+        let (tx, rx) = mpsc::sync_channel::<Vec<Vec<T>>>(2);
+        let writer = scope.spawn(move || -> io::Result<()> {
+            let mut file = file;
+            for batch in rx {
+                for block in batch {
+                    file.write_all(bytemuck::cast_slice(&block))?;
+                }
+                file.sync_data()?;
+            }
+            Ok(())
+        });
+        let produced = produce(&tx);
+        drop(tx);
+        let written = writer
+            .join()
+            .unwrap_or_else(|_| Err(io::Error::other("writer thread panicked")));
+        produced?;
+        written.map_err(|e| Error::io("write", e))
+    })
 }

@@ -202,8 +202,16 @@ impl<T: Real> Lanes<T> {
         let mut min = T::MIN_INIT;
         let mut max = T::MAX_INIT;
         for k in 0..4 {
-            min = if self.lo[k].less(min) { self.lo[k] } else { min };
-            max = if max.less(self.hi[k]) { self.hi[k] } else { max };
+            min = if self.lo[k].less(min) {
+                self.lo[k]
+            } else {
+                min
+            };
+            max = if max.less(self.hi[k]) {
+                self.hi[k]
+            } else {
+                max
+            };
         }
         (self.nan.iter().map(|&c| c as u64).sum(), min, max)
     }

@@ -45,7 +45,7 @@ pub use writer::NpyWriter;
 pub type Progress<'a> = Option<&'a (dyn Fn(u64) + Sync)>;
 
 use crate::array::NpyFile;
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::Result;
 use crate::write::Overwrite;
 
 /// How a file-producing operation writes its output.
@@ -120,23 +120,7 @@ impl<'a> OutputOptions<'a> {
 
     /// Refuse an existing output (unless replacing) and, always, an output that is the input.
     pub(crate) fn check_output(&self, input: &NpyFile, out: &Path) -> Result<()> {
-        use std::os::unix::fs::MetadataExt;
-        let Ok(out_meta) = std::fs::metadata(out) else {
-            return Ok(());
-        };
-        if let Ok(in_meta) = std::fs::metadata(input.path())
-            && in_meta.dev() == out_meta.dev()
-            && in_meta.ino() == out_meta.ino()
-        {
-            return Err(
-                Error::invalid("the output is the input file; write to another path")
-                    .with_path(out),
-            );
-        }
-        if self.overwrite == Overwrite::Refuse {
-            return Err(Error::new(ErrorKind::OutputExists).with_path(out));
-        }
-        Ok(())
+        crate::convert::check_output(out, &[input.path()], self.overwrite)
     }
 }
 

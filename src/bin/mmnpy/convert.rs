@@ -278,56 +278,87 @@ fn parse_signed_shape(text: &str) -> anyhow::Result<Vec<i64>> {
         .collect()
 }
 
-fn not_in_build(what: &str) -> anyhow::Error {
-    anyhow::anyhow!("{what} is not available in this build")
-}
-
-// ---------------------------------------------------------------------------------------
-// Seams for the format modules of the `formats` branch. Each function gathers the options
-// for its format; its body is the one place the lead replaces when merging, with the call
-// given in its doc comment.
-// ---------------------------------------------------------------------------------------
-
-/// CSV/TSV in both directions. Merged body:
-/// import: `mmnpy::convert::csv::csv_to_npy(input, output, &CsvReadOptions { delimiter,
-/// header, dtype }, overwrite)`; export: `NpyFile::open(input)` then
-/// `npy_to_csv(&file, output, &CsvWriteOptions { delimiter, header: args.header }, overwrite)`.
+/// CSV/TSV in both directions.
 fn csv(job: &Job<'_>) -> anyhow::Result<Report> {
+    use mmnpy::convert::csv::{CsvReadOptions, CsvWriteOptions, csv_to_npy, npy_to_csv};
     let args = job.args;
     let text_format = if job.from == Format::Npy {
         job.to
     } else {
         job.from
     };
-    let _delimiter = delimiter(args, text_format)?;
-    let _header: Option<bool> = match (args.header, args.no_header) {
+    let delimiter = delimiter(args, text_format)?;
+    if job.from == Format::Npy {
+        let input = NpyFile::open(&args.input)?;
+        let opts = CsvWriteOptions {
+            delimiter,
+            header: args.header,
+        };
+        return Ok(npy_to_csv(&input, &args.output, &opts, job.overwrite)?);
+    }
+    let header = match (args.header, args.no_header) {
         (true, _) => Some(true),
         (_, true) => Some(false),
         _ => None,
     };
-    let _dtype = args.dtype.as_deref().map(DType::parse).transpose()?;
-    let _ = job.overwrite;
-    Err(not_in_build("CSV/TSV conversion"))
+    let dtype = match args.dtype.as_deref() {
+        Some(d) => DType::parse(d)?,
+        None => DType::native(mmnpy::Scalar::F64),
+    };
+    let opts = CsvReadOptions {
+        delimiter,
+        header,
+        dtype,
+    };
+    Ok(csv_to_npy(&args.input, &args.output, &opts, job.overwrite)?)
 }
 
-/// npz member extraction. Merged body:
-/// `mmnpy::convert::npz::extract_member(input, member, output, overwrite)`.
+/// npz member extraction.
 fn npz(job: &Job<'_>) -> anyhow::Result<Report> {
-    let _member = job
+    let member = job
         .args
         .member
         .as_deref()
         .context("npz input needs --member NAME (`mmnpy info X.npz` lists them)")?;
-    Err(not_in_build("npz extraction"))
+    Ok(mmnpy::convert::npz::extract_member(
+        &job.args.input,
+        member,
+        &job.args.output,
+        job.overwrite,
+    )?)
 }
 
-/// Parquet in both directions. Merged body: import:
-/// `mmnpy::convert::parquet::parquet_to_npy(input, output, columns.as_deref(), dtype,
-/// overwrite)` with dtype defaulting to float64; export: `npy_to_parquet(&NpyFile::open(input)?,
-/// output, names.as_deref(), overwrite)`.
+/// Parquet in both directions.
+#[cfg(feature = "parquet")]
 fn parquet(job: &Job<'_>) -> anyhow::Result<Report> {
-    let _columns = list(job.args.columns.as_deref());
-    let _names = list(job.args.names.as_deref());
-    let _dtype = job.args.dtype.as_deref().map(DType::parse).transpose()?;
-    Err(not_in_build("Parquet conversion"))
+    use mmnpy::convert::parquet::{npy_to_parquet, parquet_to_npy};
+    let args = job.args;
+    if job.from == Format::Npy {
+        let names = list(args.names.as_deref());
+        let input = NpyFile::open(&args.input)?;
+        return Ok(npy_to_parquet(
+            &input,
+            &args.output,
+            names.as_deref(),
+            job.overwrite,
+        )?);
+    }
+    let columns = list(args.columns.as_deref());
+    let dtype = match args.dtype.as_deref() {
+        Some(d) => DType::parse(d)?,
+        None => DType::native(mmnpy::Scalar::F64),
+    };
+    Ok(parquet_to_npy(
+        &args.input,
+        &args.output,
+        columns.as_deref(),
+        dtype,
+        job.overwrite,
+    )?)
+}
+
+/// Parquet support was left out of this build (`--no-default-features`).
+#[cfg(not(feature = "parquet"))]
+fn parquet(_job: &Job<'_>) -> anyhow::Result<Report> {
+    bail!("Parquet conversion is not available in this build (built without the `parquet` feature)")
 }

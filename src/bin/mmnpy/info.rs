@@ -1,25 +1,71 @@
 //! `mmnpy info FILE... [--json]`: the header of each file, human-readable or as JSON.
+//!
+//! An `.npz` archive (recognised by its zip signature, whatever its name) is listed member by
+//! member. With `--json`, each `.npy` file gives one object and each `.npz` member gives one
+//! object with the same keys plus `member` (the array name), `compressed` and
+//! `compressed_size`; there `path` is the archive, `data_offset` is relative to the start of
+//! the member's `.npy` bytes and `file_len` is the member's uncompressed size. The output is
+//! the single object for one `.npy` file, otherwise a flat JSON array of all the objects in
+//! order (an `.npz` always gives an array, even with one member).
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
+use mmnpy::convert::npz::NpzArchive;
 use mmnpy::{Header, NpyFile};
 use serde_json::{Value, json};
 
 use crate::Global;
 
-/// What `info` shows about one file, kept after the file is closed: holding every file open
+#[derive(clap::Args, Debug)]
+pub(crate) struct Args {
+    /// .npy or .npz files to describe.
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// One JSON object per file (a JSON array when several files are given).
+    #[arg(long)]
+    json: bool,
+}
+
+/// An `.npz` member's own facts.
+struct MemberFacts {
+    name: String,
+    compressed: bool,
+    compressed_size: u64,
+}
+
+/// What `info` shows about one array, kept after its file is closed: holding every file open
 /// until the end would run out of file descriptors on `mmnpy info dir/*.npy`.
 pub(crate) struct Described {
     path: String,
     header: Header,
     file_len: u64,
+    member: Option<MemberFacts>,
 }
 
 impl Described {
-    /// Open `path` just long enough to read what `info` shows.
-    pub(crate) fn open(path: &std::path::Path) -> mmnpy::Result<Described> {
-        NpyFile::open(path).map(|file| Described::of(&file))
+    /// Open `path` just long enough to read what `info` shows: one entry for an `.npy` file,
+    /// one per member for an `.npz` archive.
+    pub(crate) fn open(path: &Path) -> mmnpy::Result<Vec<Described>> {
+        if !is_zip(path) {
+            return NpyFile::open(path).map(|file| vec![Described::of(&file)]);
+        }
+        let archive = NpzArchive::open(path)?;
+        let archive_path = archive.path().display().to_string();
+        Ok(archive
+            .members()
+            .iter()
+            .map(|m| Described {
+                path: archive_path.clone(),
+                header: m.header().clone(),
+                file_len: m.size(),
+                member: Some(MemberFacts {
+                    name: m.name().to_string(),
+                    compressed: m.is_compressed(),
+                    compressed_size: m.compressed_size(),
+                }),
+            })
+            .collect())
     }
 
     /// What `info` shows about an open file.
@@ -28,13 +74,14 @@ impl Described {
             path: file.path().display().to_string(),
             header: file.header().clone(),
             file_len: file.file_len(),
+            member: None,
         }
     }
 
     /// The `--json` object (keys fixed by the CLI contract).
     pub(crate) fn json(&self) -> Value {
         let h = &self.header;
-        json!({
+        let mut value = json!({
             "path": self.path,
             "version": h.version().as_str(),
             "descr": h.descr(),
@@ -44,47 +91,31 @@ impl Described {
             "data_offset": h.data_offset(),
             "nbytes": h.nbytes(),
             "file_len": self.file_len,
-        })
+        });
+        if let (Some(m), Value::Object(map)) = (&self.member, &mut value) {
+            map.insert("member".into(), m.name.clone().into());
+            map.insert("compressed".into(), m.compressed.into());
+            map.insert("compressed_size".into(), m.compressed_size.into());
+        }
+        value
     }
-}
 
-#[derive(clap::Args, Debug)]
-pub(crate) struct Args {
-    /// .npy files to describe.
-    #[arg(required = true)]
-    files: Vec<PathBuf>,
-    /// One JSON object per file (a JSON array when several files are given).
-    #[arg(long)]
-    json: bool,
-}
-
-/// The `--json` object for one file (keys fixed by the CLI contract).
-#[allow(dead_code)] // for commands that describe the files they write
-pub(crate) fn info_json(file: &NpyFile) -> Value {
-    Described::of(file).json()
-}
-
-pub(crate) fn run(args: Args, _global: &Global) -> anyhow::Result<()> {
-    // Read every header first (closing each file as we go): one bad file fails the command
-    // before anything is printed.
-    let files = args
-        .files
-        .iter()
-        .map(|path| Described::open(path))
-        .collect::<mmnpy::Result<Vec<_>>>()?;
-    let mut out = std::io::stdout().lock();
-    if args.json {
-        let doc = match files.as_slice() {
-            [one] => one.json(),
-            many => Value::Array(many.iter().map(Described::json).collect()),
-        };
-        writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
-        return Ok(());
-    }
-    for file in &files {
-        let h = &file.header;
+    /// The human-readable block.
+    fn write_text(&self, out: &mut impl Write) -> std::io::Result<()> {
+        let h = &self.header;
         let shape: Vec<String> = h.shape().iter().map(|n| n.to_string()).collect();
-        writeln!(out, "{}", file.path)?;
+        let (title, extra) = match &self.member {
+            None => (self.path.clone(), String::new()),
+            Some(m) => (
+                format!("{}:{}", self.path, m.name),
+                if m.compressed {
+                    format!("; compressed to {} bytes", m.compressed_size)
+                } else {
+                    "; stored".to_string()
+                },
+            ),
+        };
+        writeln!(out, "{title}")?;
         writeln!(out, "  dtype    {} ({})", h.dtype().name(), h.descr())?;
         writeln!(out, "  shape    ({})", shape.join(", "))?;
         writeln!(
@@ -95,11 +126,51 @@ pub(crate) fn run(args: Args, _global: &Global) -> anyhow::Result<()> {
         writeln!(out, "  version  {}", h.version().as_str())?;
         writeln!(
             out,
-            "  data     {} bytes at offset {} (file {} bytes)",
+            "  data     {} bytes at offset {} (file {} bytes){extra}",
             h.nbytes(),
             h.data_offset(),
-            file.file_len
-        )?;
+            self.file_len
+        )
+    }
+}
+
+/// The `--json` object for one file (keys fixed by the CLI contract).
+#[allow(dead_code)] // for commands that describe the files they write
+pub(crate) fn info_json(file: &NpyFile) -> Value {
+    Described::of(file).json()
+}
+
+/// True when the file starts with a zip local-file (or empty-archive) signature.
+fn is_zip(path: &Path) -> bool {
+    let mut magic = [0u8; 4];
+    std::fs::File::open(path)
+        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut magic))
+        .is_ok()
+        && (magic == *b"PK\x03\x04" || magic == *b"PK\x05\x06")
+}
+
+pub(crate) fn run(args: Args, _global: &Global) -> anyhow::Result<()> {
+    // Read every header first (closing each file as we go): one bad file fails the command
+    // before anything is printed.
+    let mut entries = Vec::new();
+    let mut single_npy = args.files.len() == 1;
+    for path in &args.files {
+        let described = Described::open(path)?;
+        single_npy &= described.len() == 1 && described[0].member.is_none();
+        entries.extend(described);
+    }
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        let doc = if single_npy {
+            entries[0].json()
+        } else {
+            Value::Array(entries.iter().map(Described::json).collect())
+        };
+        writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
+        return Ok(());
+    }
+    for entry in &entries {
+        entry.write_text(&mut out)?;
     }
     Ok(())
 }

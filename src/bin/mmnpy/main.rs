@@ -9,8 +9,8 @@ mod create;
 mod hist;
 mod info;
 mod progress;
-mod stats;
 mod slice;
+mod stats;
 mod take;
 
 use std::process::ExitCode;
