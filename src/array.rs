@@ -260,6 +260,16 @@ pub struct NpyFile {
     file: File,
 }
 
+impl Drop for NpyFile {
+    /// Unmap, then release the advisory lock explicitly. Closing the descriptor is not
+    /// enough: a child process forked by another thread between our `open` and its `exec`
+    /// holds a copy of the descriptor, and with it the lock, until it execs.
+    fn drop(&mut self) {
+        self.region = Region::Empty;
+        let _ = self.file.unlock();
+    }
+}
+
 impl std::fmt::Debug for NpyFile {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("NpyFile")

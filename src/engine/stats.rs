@@ -10,6 +10,7 @@
 //! let mut a = NpyArray::<f64>::create(&path, &[4], Order::C)?;
 //! a.as_slice_mut()?.copy_from_slice(&[1.0, f64::NAN, 3.0, -2.0]);
 //! a.persist()?;
+//! drop(a); // release the write lock before reading
 //! let s = stats(&NpyFile::open(&path)?, 0, &PassOptions::new())?;
 //! assert_eq!((s.count, s.nan_count), (3, 1));
 //! assert_eq!(s.sum, Value::Float(2.0));
