@@ -7,6 +7,7 @@ use std::path::Path;
 use rayon::prelude::*;
 
 use crate::array::NpyArray;
+use crate::engine::WINDOW_BYTES;
 use crate::error::Result;
 use crate::header::Order;
 
@@ -41,23 +42,56 @@ impl SampleTable {
         j as f64 + (1.0 + j as f64 / 8.0) * z
     }
 
-    /// Write the table to a new `.npy` file (C order), in parallel, atomically.
+    /// Write the table to a new `.npy` file (C order), in parallel, atomically. The rows are
+    /// filled one window at a time and each finished window's pages are released, so resident
+    /// memory stays bounded however big the table.
     pub fn write(&self, path: impl AsRef<Path>) -> Result<NpyArray<f64>> {
+        self.write_with_progress(path, &|_| {})
+    }
+
+    /// [`SampleTable::write`], calling `progress(bytes)` as windows are finished.
+    pub fn write_with_progress(
+        &self,
+        path: impl AsRef<Path>,
+        progress: &(dyn Fn(u64) + Sync),
+    ) -> Result<NpyArray<f64>> {
+        const CHUNK_ROWS: usize = 4096;
         let mut array = NpyArray::<f64>::create(path, &[self.rows, self.cols], Order::C)?;
         let cols = self.cols.max(1);
-        array
-            .as_slice_mut()?
-            .par_chunks_mut(cols * 4096)
-            .enumerate()
-            .for_each(|(chunk, values)| {
-                let first_row = chunk * 4096;
-                for (k, v) in values.iter_mut().enumerate() {
-                    *v = self.value(first_row + k / cols, k % cols);
-                }
-            });
+        let row_bytes = cols * std::mem::size_of::<f64>();
+        let window_rows = (WINDOW_BYTES / row_bytes).max(CHUNK_ROWS) / CHUNK_ROWS * CHUNK_ROWS;
+        let mut start = 0;
+        while start < self.rows {
+            let end = (start + window_rows).min(self.rows);
+            array.as_slice_mut()?[start * cols..end * cols]
+                .par_chunks_mut(cols * CHUNK_ROWS)
+                .enumerate()
+                .for_each(|(chunk, values)| {
+                    let first_row = start + chunk * CHUNK_ROWS;
+                    for (k, v) in values.iter_mut().enumerate() {
+                        *v = self.value(first_row + k / cols, k % cols);
+                    }
+                });
+            array
+                .file()
+                .release(start * row_bytes, (end - start) * row_bytes);
+            progress(((end - start) * row_bytes) as u64);
+            start = end;
+        }
         array.persist()?;
         Ok(array)
     }
+}
+
+/// `count` pseudo-random indices in `0..len` (with repeats), a pure function of `seed`: the
+/// random gathers of the demo and the benchmarks. Empty when `len` is 0.
+pub fn random_indices(count: usize, len: usize, seed: u64) -> Vec<i64> {
+    if len == 0 {
+        return Vec::new();
+    }
+    (0..count as u64)
+        .map(|k| (mix(seed ^ mix(k)) % len as u64) as i64)
+        .collect()
 }
 
 /// SplitMix64's finaliser: a fast, well-mixed hash of a 64-bit counter.

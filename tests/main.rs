@@ -6,6 +6,7 @@ mod cat;
 mod cli_basic;
 mod convert_npy;
 mod crash;
+mod demo;
 mod engine;
 mod fixture;
 mod format;

@@ -6,6 +6,7 @@ mod append;
 mod cat;
 mod convert;
 mod create;
+mod demo;
 mod hist;
 mod info;
 mod progress;
@@ -44,6 +45,9 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Generate a sample table and run the engine on it: stats, per-column stats, slice,
+    /// histogram, gather and a determinism check, with GB/s for each.
+    Demo(demo::Args),
     /// Show the header of one or more .npy files.
     Info(info::Args),
     /// Create a new .npy file filled with one value.
@@ -77,6 +81,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     }
     let global = &cli.global;
     match cli.command {
+        Command::Demo(args) => demo::run(args, global),
         Command::Info(args) => info::run(args, global),
         Command::Create(args) => create::run(args, global),
         Command::Stats(args) => stats::run(args, global),

@@ -16,13 +16,9 @@ pub(crate) enum When {
 }
 
 /// Work below this many bytes finishes too fast for a bar to help (in `auto` mode).
-// Used by the long-running commands (reduce, convert...) that other branches add; allowed
-// until then so `clippy -D warnings` passes on the foundation alone.
-#[allow(dead_code)]
 const LONG_WORK_BYTES: u64 = 256 << 20;
 
 /// A byte-counting progress bar for `total` bytes of work, hidden unless `global` asks for it.
-#[allow(dead_code)] // see LONG_WORK_BYTES
 pub(crate) fn bytes_bar(global: &Global, total: u64, message: &str) -> ProgressBar {
     let show = !global.quiet
         && match global.progress {
