@@ -5,14 +5,10 @@
 
 use std::path::Path;
 
-use assert_cmd::Command;
 use serde_json::Value;
 
+use crate::fixture::mmnpy;
 use crate::fixture::{self, dir_entries};
-
-fn mmnpy() -> Command {
-    Command::cargo_bin("mmnpy").unwrap()
-}
 
 struct Run {
     code: i32,

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
+pub(crate) use crate::fixture::{dir_entries as listing, mmnpy};
 use mmnpy::convert::npy::{NpyOptions, npy_to_npy};
 use mmnpy::ops::CastMode;
 use mmnpy::{DType, NpyArray, NpyFile, Order, Overwrite};
@@ -12,20 +12,6 @@ pub(crate) fn fixture(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures/convert")
         .join(path)
-}
-
-pub(crate) fn mmnpy() -> Command {
-    Command::cargo_bin("mmnpy").unwrap()
-}
-
-/// Names in a directory, sorted.
-pub(crate) fn listing(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
 }
 
 /// Run `mmnpy convert` and compare the output with a numpy-written file, byte for byte.

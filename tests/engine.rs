@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
+use crate::fixture::mmnpy;
 use mmnpy::NpyFile;
 use mmnpy::engine::{PassOptions, Stats, Value, histogram, stats, stats_axis};
 use serde_json::Value as Json;
@@ -203,10 +203,6 @@ fn histograms_match_numpy_fixtures() {
         }
     }
     assert!(checked >= 20, "only {checked} histograms checked");
-}
-
-fn mmnpy() -> Command {
-    Command::cargo_bin("mmnpy").unwrap()
 }
 
 fn run_json(args: &[&str]) -> Json {

@@ -14,6 +14,11 @@ pub(crate) fn dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/npy")
 }
 
+/// The `mmnpy` binary built by cargo, ready for arguments.
+pub(crate) fn mmnpy() -> assert_cmd::Command {
+    assert_cmd::Command::cargo_bin("mmnpy").unwrap()
+}
+
 /// The names in a directory, sorted (to check what a command left behind).
 pub(crate) fn dir_entries(dir: &std::path::Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)

@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::fixture::dir_entries as listing;
 use mmnpy::convert::csv::{CsvReadOptions, CsvWriteOptions, csv_to_npy, npy_to_csv};
 use mmnpy::convert::npz::{NpzArchive, extract_member};
 use mmnpy::{DType, ErrorKind, NpyArray, NpyFile, Order, Overwrite, Scalar, read_array};
@@ -13,16 +14,6 @@ fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures/formats")
         .join(name)
-}
-
-/// Names in a directory, sorted: to check that no output or temporary was left behind.
-fn listing(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
 }
 
 /// Bit-exact equality, any NaN equal to any NaN.

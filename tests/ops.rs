@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
+use crate::fixture::{dir_entries as listing, mmnpy};
 use mmnpy::ops::{Indices, OutputOptions, SliceExpr, slice_to_file, take_to_file};
 use mmnpy::{NpyArray, NpyFile, OpenOptions, Order, Overwrite};
 use serde_json::Value;
@@ -77,20 +77,6 @@ fn logical_bytes(path: &Path) -> (String, Vec<usize>, Vec<u8>) {
         out
     };
     (f.header().descr().to_string(), shape, out)
-}
-
-fn mmnpy() -> Command {
-    Command::cargo_bin("mmnpy").unwrap()
-}
-
-/// Names of the files in `dir`, sorted.
-fn listing(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
 }
 
 #[test]
