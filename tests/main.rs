@@ -4,13 +4,16 @@
 mod append;
 mod cat;
 mod cli_basic;
+mod concurrency;
 mod convert_npy;
 mod crash;
 mod engine;
 mod fixture;
 mod format;
 mod formats;
+mod hostile;
 mod modes;
 mod ops;
 mod pipeline;
 mod props;
+mod regressions;
