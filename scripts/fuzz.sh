@@ -64,6 +64,7 @@ dict_for() {
 nice cargo +nightly fuzz build
 
 summary=()
+failed=0
 for target in "${targets[@]}"; do
     seed "$target"
     log="fuzz/artifacts/$target.log"
@@ -79,6 +80,7 @@ for target in "${targets[@]}"; do
         result="clean"
     else
         result="FAILED (exit $status, see $log and fuzz/artifacts/$target/)"
+        failed=1
     fi
     summary+=("$(printf '%-12s %12s executions in %ss: %s' "$target" "$execs" "$seconds" "$result")")
     echo "${summary[-1]}"
@@ -87,3 +89,4 @@ done
 echo
 echo "npy_stack: no target yet (the npy-stack info reader is on another branch; see fuzz/README.md)"
 printf '%s\n' "${summary[@]}"
+exit "$failed"

@@ -698,3 +698,53 @@ fn shrinking_file() {
         );
     }
 }
+
+/// A valid but empty array whose other axis is huge, `(0, 4294967295)` (found by the `open`
+/// fuzz target): reducing along the empty axis, or writing a column per entry, would allocate
+/// for billions of results backed by no data. The commands used to abort (SIGABRT) on the
+/// failed allocation; they must refuse cleanly, and the commands that need no such allocation
+/// still work.
+#[test]
+fn empty_arrays_with_a_huge_axis_are_refused_where_they_would_allocate() {
+    let dir = tempfile::tempdir().unwrap();
+    let wide = dir.path().join("wide.npy");
+    std::fs::write(&wide, dict_file("(0, 4294967295)")).unwrap();
+    let out = |name: &str| dir.path().join(name);
+    for args in [
+        os(&[&"stats", &"--axis", &"0", &wide]),
+        os(&[&"convert", &wide, &"-o", &out("w.parquet")]),
+        os(&[&"convert", &wide, &"--header", &"-o", &out("w.csv")]),
+    ] {
+        let outcome = run(&args);
+        assert_eq!(
+            outcome.status.and_then(|s| s.code()),
+            Some(1),
+            "{args:?}: {}",
+            outcome.stderr
+        );
+        assert!(
+            outcome.stderr.starts_with("error: ") && outcome.stderr.contains("wide.npy"),
+            "{}",
+            outcome.stderr
+        );
+        assert_eq!(dir_entries(dir.path()), ["wide.npy"]);
+    }
+    for args in [
+        os(&[&"stats", &"--axis", &"1", &wide]),
+        os(&[&"stats", &wide]),
+        os(&[&"info", &wide]),
+    ] {
+        let outcome = run(&args);
+        assert_eq!(
+            outcome.status.and_then(|s| s.code()),
+            Some(0),
+            "{args:?}: {}",
+            outcome.stderr
+        );
+    }
+}
+
+/// A `<f8` file with this shape and no data bytes.
+fn dict_file(shape: &str) -> Vec<u8> {
+    npy_bytes(1, &dict("'<f8'", shape, 1), &[])
+}

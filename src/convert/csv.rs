@@ -661,6 +661,10 @@ pub fn npy_to_csv(
     check_delimiter(opts.delimiter)?;
     check_output(output, &[input.path()], overwrite)?;
     let (rows, columns) = table_shape(input, "text")?;
+    if opts.header {
+        // The header line is the one thing written per column whatever the rows.
+        crate::convert::check_columns_without_rows(input, rows, columns)?;
+    }
     let bytes_out = crate::dispatch_scalar!(input.dtype().scalar(), T => {
         write_text::<T>(input, rows, columns, opts, output, overwrite)
     })

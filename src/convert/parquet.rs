@@ -430,6 +430,7 @@ pub fn npy_to_parquet(
 ) -> Result<Report> {
     check_output(output, &[input.path()], overwrite)?;
     let (rows, ncols) = table_shape(input, "parquet")?;
+    crate::convert::check_columns_without_rows(input, rows, ncols)?;
     let names: Vec<String> = match names {
         Some(n) if n.len() != ncols => {
             return Err(Error::invalid(format!(
