@@ -226,8 +226,10 @@ fn open_embedded_inner(path: &Path, offset: u64, len: u64) -> Result<NpyFile> {
     })
 }
 
-/// Open without blocking on FIFOs and refuse anything but a regular file.
-fn open_regular_file(path: &Path, write: bool) -> Result<File> {
+/// Open an input file without blocking on FIFOs, and refuse anything but a regular file.
+/// Every file mmnpy reads (or grows in place) is opened through here: a plain `open` of a
+/// FIFO waits for a writer forever, and a directory or device cannot be mapped.
+pub(crate) fn open_regular_file(path: &Path, write: bool) -> Result<File> {
     use std::os::unix::fs::OpenOptionsExt;
     let file = std::fs::OpenOptions::new()
         .read(true)
@@ -237,7 +239,7 @@ fn open_regular_file(path: &Path, write: bool) -> Result<File> {
         .map_err(|e| Error::io("open", e))?;
     let meta = file.metadata().map_err(|e| Error::io("stat", e))?;
     if meta.is_dir() {
-        return Err(Error::invalid("is a directory, not an .npy file"));
+        return Err(Error::invalid("is a directory, not a file"));
     }
     if !meta.is_file() {
         return Err(Error::invalid("is not a regular file"));

@@ -9,7 +9,7 @@
 //! length is checked against the header before mapping, mmnpy never truncates a file it maps,
 //! and it writes new files by rename so readers of an old file keep a valid inode. What remains
 //! is a non-cooperating process truncating the file: that raises SIGBUS, which the safety docs
-//! (README) state plainly.
+//! (SAFETY.md) state plainly.
 
 use std::fs::File;
 use std::io;

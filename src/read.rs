@@ -18,17 +18,8 @@ pub fn read_array<T: Element>(path: impl AsRef<Path>) -> Result<ArrayD<T>> {
 }
 
 fn read_inner<T: Element>(path: &Path) -> Result<ArrayD<T>> {
-    use std::os::unix::fs::OpenOptionsExt;
-    // O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused just below.
-    let mut file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK)
-        .open(path)
-        .map_err(|e| Error::io("open", e))?;
+    let mut file = crate::array::open_regular_file(path, false)?;
     let meta = file.metadata().map_err(|e| Error::io("stat", e))?;
-    if !meta.is_file() {
-        return Err(Error::invalid("is not a regular file"));
-    }
     let header = Header::read_from(&mut file, DEFAULT_MAX_HEADER_SIZE, Some(meta.len()))?;
     if header.dtype().scalar() != T::SCALAR {
         return Err(ErrorKind::DTypeMismatch {
@@ -46,12 +37,22 @@ fn read_inner<T: Element>(path: &Path) -> Result<ArrayD<T>> {
         }
         .into());
     }
-    read_data(&mut file, &header)
+    read_data(&mut file, &header, true)
 }
+
+/// How much of an array is read per step: the buffer never runs more than this ahead of the
+/// bytes actually read.
+const READ_CHUNK_BYTES: usize = 64 << 20;
 
 /// Read the data that follows `header` from `reader` (positioned just after the header) into
 /// an owned array, converting a non-native byte order. The header's scalar type must be `T`'s.
-pub(crate) fn read_data<T: Element, R: Read>(reader: &mut R, header: &Header) -> Result<ArrayD<T>> {
+/// `checked_len`: the caller has checked that the reader holds all the data the header
+/// declares, so the buffer is allocated once at its final size.
+pub(crate) fn read_data<T: Element, R: Read>(
+    reader: &mut R,
+    header: &Header,
+    checked_len: bool,
+) -> Result<ArrayD<T>> {
     let dtype = header.dtype();
     if dtype.scalar() != T::SCALAR {
         return Err(ErrorKind::DTypeMismatch {
@@ -60,13 +61,21 @@ pub(crate) fn read_data<T: Element, R: Read>(reader: &mut R, header: &Header) ->
         }
         .into());
     }
-    let mut data: Vec<T> = vec![T::zeroed(); header.len()];
-    let bytes: &mut [u8] = bytemuck::cast_slice_mut(&mut data);
-    reader
-        .read_exact(bytes)
-        .map_err(|e| Error::io("read data", e))?;
+    // Otherwise the buffer grows as the data arrives instead of being allocated on the
+    // header's word: a few hundred bytes of compressed npz member can declare petabytes, and
+    // must cost an error, not an allocation failure (which aborts the process).
+    let len = header.len();
+    let chunk = (READ_CHUNK_BYTES / std::mem::size_of::<T>()).max(1);
+    let mut data: Vec<T> = Vec::with_capacity(if checked_len { len } else { len.min(chunk) });
+    while data.len() < len {
+        let start = data.len();
+        data.resize(start + chunk.min(len - start), T::zeroed());
+        reader
+            .read_exact(bytemuck::cast_slice_mut(&mut data[start..]))
+            .map_err(|e| Error::io("read data", e))?;
+    }
     if !dtype.is_native() {
-        swap_bytes_in_place(dtype.scalar(), bytes);
+        swap_bytes_in_place(dtype.scalar(), bytemuck::cast_slice_mut(&mut data));
     }
     let dim = IxDyn(header.shape());
     let shape = match header.order() {

@@ -4,6 +4,7 @@
 mod append;
 mod cat;
 mod cli_basic;
+mod concurrency;
 mod convert_npy;
 mod crash;
 mod demo;
@@ -11,7 +12,9 @@ mod engine;
 mod fixture;
 mod format;
 mod formats;
+mod hostile;
 mod modes;
 mod ops;
 mod pipeline;
 mod props;
+mod regressions;

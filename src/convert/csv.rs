@@ -33,7 +33,6 @@
 //! `re+imj` (e.g. `1.5-2.0j`), which the reader accepts back.
 
 use std::borrow::Cow;
-use std::fs::File;
 use std::io::Write;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
@@ -42,7 +41,7 @@ use half::f16;
 use num_complex::Complex;
 use rayon::prelude::*;
 
-use crate::array::NpyFile;
+use crate::array::{NpyFile, open_regular_file};
 use crate::convert::{Report, check_output, table_shape, write_behind};
 use crate::dtype::{Bool, DType, Element, Scalar, parse_complex, swap_bytes_in_place};
 use crate::error::{Error, ErrorKind, Result, ResultExt};
@@ -118,16 +117,11 @@ pub fn csv_to_npy(
 ) -> Result<Report> {
     check_delimiter(opts.delimiter)?;
     check_output(output, &[input], overwrite)?;
-    let file = File::open(input)
-        .map_err(|e| Error::io("open", e))
-        .at(input)?;
+    let file = open_regular_file(input, false).at(input)?;
     let meta = file
         .metadata()
         .map_err(|e| Error::io("stat", e))
         .at(input)?;
-    if !meta.is_file() {
-        return Err(Error::invalid("is not a regular file").with_path(input));
-    }
     map::lock(&file, false).at(input)?;
     let len = usize::try_from(meta.len())
         .map_err(|_| Error::new(ErrorKind::Overflow("file size")))
@@ -667,6 +661,10 @@ pub fn npy_to_csv(
     check_delimiter(opts.delimiter)?;
     check_output(output, &[input.path()], overwrite)?;
     let (rows, columns) = table_shape(input, "text")?;
+    if opts.header {
+        // The header line is the one thing written per column whatever the rows.
+        crate::convert::check_columns_without_rows(input, rows, columns)?;
+    }
     let bytes_out = crate::dispatch_scalar!(input.dtype().scalar(), T => {
         write_text::<T>(input, rows, columns, opts, output, overwrite)
     })

@@ -98,6 +98,28 @@ pub(crate) fn table_shape(input: &crate::NpyFile, format: &str) -> Result<(usize
     }
 }
 
+/// The most columns an output may have when the array holds no rows. With rows, the columns
+/// are backed by data in the file; without, a header of a few bytes (`shape: (0, 4294967295)`)
+/// could otherwise make a converter allocate a schema or a header line for billions of
+/// columns and abort.
+pub(crate) const MAX_COLUMNS_WITHOUT_ROWS: usize = 1 << 16;
+
+/// Refuse a table of `columns` columns and no rows beyond [`MAX_COLUMNS_WITHOUT_ROWS`].
+pub(crate) fn check_columns_without_rows(
+    input: &crate::NpyFile,
+    rows: usize,
+    columns: usize,
+) -> Result<()> {
+    if rows == 0 && columns > MAX_COLUMNS_WITHOUT_ROWS {
+        return Err(Error::invalid(format!(
+            "an empty array of {columns} columns: refusing to write that many columns with no data \
+             (at most {MAX_COLUMNS_WITHOUT_ROWS})"
+        ))
+        .with_path(input.path()));
+    }
+    Ok(())
+}
+
 /// Run `produce` on this thread while a writer thread appends the batches it sends to `file`,
 /// in order, and pushes each batch to the disk (fdatasync) as it goes, so the fsync before the
 /// commit waits only for the last batch instead of the whole output. The channel holds at most

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use ndarray::ArrayD;
 use zip::{CompressionMethod, ZipArchive};
 
-use crate::array::{NpyFile, open_embedded};
+use crate::array::{NpyFile, open_embedded, open_regular_file};
 use crate::convert::{Report, check_output};
 use crate::dtype::Element;
 use crate::error::{Error, ErrorKind, Result, ResultExt};
@@ -101,10 +101,7 @@ fn zip_error(e: zip::result::ZipError) -> Error {
 }
 
 fn open_zip(path: &Path) -> Result<ZipArchive<File>> {
-    let file = File::open(path).map_err(|e| Error::io("open", e))?;
-    if !file.metadata().map_err(|e| Error::io("stat", e))?.is_file() {
-        return Err(Error::invalid("is not a regular file"));
-    }
+    let file = open_regular_file(path, false)?;
     crate::map::lock(&file, false)?;
     ZipArchive::new(file).map_err(zip_error)
 }
@@ -190,7 +187,18 @@ impl NpzArchive {
             let mut zip = open_zip(&self.path)?;
             let mut entry = zip.by_index(member.index).map_err(zip_error)?;
             let header = Header::read_from(&mut entry, DEFAULT_MAX_HEADER_SIZE, Some(member.size))?;
-            let array = read_data(&mut entry, &header)
+            let end = header.end()?;
+            if end > member.size {
+                return Err(ErrorKind::Truncated {
+                    what: "member data",
+                    needed: end,
+                    found: member.size,
+                }
+                .into());
+            }
+            // The zip directory's sizes are not verified until the member is read: let the
+            // buffer grow with the bytes that really arrive.
+            let array = read_data(&mut entry, &header, false)
                 .map_err(|e| Error::invalid(format!("member {:?}: {e}", member.name)))?;
             // Read to the end so the zip reader checks the CRC.
             io::copy(&mut entry, &mut io::sink()).map_err(|e| Error::io("read member", e))?;

@@ -75,9 +75,7 @@ pub fn parquet_to_npy(
     overwrite: Overwrite,
 ) -> Result<Report> {
     check_output(output, &[input], overwrite)?;
-    let file = File::open(input)
-        .map_err(|e| Error::io("open", e))
-        .at(input)?;
+    let file = crate::array::open_regular_file(input, false).at(input)?;
     crate::map::lock(&file, false).at(input)?;
     let bytes_in = file
         .metadata()
@@ -432,6 +430,7 @@ pub fn npy_to_parquet(
 ) -> Result<Report> {
     check_output(output, &[input.path()], overwrite)?;
     let (rows, ncols) = table_shape(input, "parquet")?;
+    crate::convert::check_columns_without_rows(input, rows, ncols)?;
     let names: Vec<String> = match names {
         Some(n) if n.len() != ncols => {
             return Err(Error::invalid(format!(

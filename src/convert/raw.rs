@@ -68,9 +68,8 @@ pub fn raw_to_npy(
     overwrite: Overwrite,
     progress: Progress<'_>,
 ) -> Result<Report> {
-    let mut file = std::fs::File::open(input)
-        .map_err(|e| Error::io("open", e))
-        .at(input)?;
+    let mut file = crate::array::open_regular_file(input, false).at(input)?;
+    crate::map::lock(&file, false).at(input)?;
     let len = file
         .metadata()
         .map_err(|e| Error::io("stat", e))

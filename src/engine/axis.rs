@@ -15,7 +15,7 @@ use crate::array::NpyFile;
 use crate::engine::elements::{RUN, Real, for_each_run};
 use crate::engine::kernel::{IndexMap, Partial, fortran_to_c};
 use crate::engine::stats::{ComplexPartial, ComplexParts, PassOptions, Stats, partial_of_bytes};
-use crate::error::{Error, Result, ResultExt};
+use crate::error::{Error, ErrorKind, Result, ResultExt};
 use crate::header::Order;
 
 /// Statistics along an axis: one [`Stats`] per position of the result, C order of `shape`.
@@ -27,6 +27,9 @@ pub struct AxisStats {
     /// The statistics, in C order of `shape`.
     pub stats: Vec<Stats>,
 }
+
+/// The most results [`stats_axis`] gives for an array with no elements (see there).
+pub(crate) const MAX_RESULTS_WITHOUT_DATA: usize = 1 << 16;
 
 /// Statistics along `axis` (0-based) in one streaming pass. An axis beyond the array's
 /// dimensions is an error naming it.
@@ -40,6 +43,25 @@ pub fn stats_axis(
     if axis >= ndim {
         return Err(Error::invalid(format!(
             "axis {axis} is out of bounds for array of dimension {ndim}"
+        )))
+        .at(file.path());
+    }
+    // A non-empty array has at least as many elements (in the file) as results. An empty one
+    // may declare any number of results — `(0, 4294967295)` along axis 0 — with nothing in the
+    // file to back them: refuse to allocate for those beyond a modest count (numpy would try
+    // and raise MemoryError; an allocation failure here would abort the process).
+    let results = file
+        .shape()
+        .iter()
+        .enumerate()
+        .filter(|&(k, _)| k != axis)
+        .try_fold(1usize, |n, (_, &d)| n.checked_mul(d))
+        .ok_or_else(|| Error::from(ErrorKind::Overflow("number of results")))
+        .at(file.path())?;
+    if file.is_empty() && results > MAX_RESULTS_WITHOUT_DATA {
+        return Err(Error::invalid(format!(
+            "reducing the empty axis {axis} would give {results} results with no data \
+             (at most {MAX_RESULTS_WITHOUT_DATA})"
         )))
         .at(file.path());
     }

@@ -43,14 +43,7 @@ pub fn append(target: &Path, sources: &[NpyFile], progress: Progress<'_>) -> Res
 }
 
 fn append_inner(target: &Path, sources: &[NpyFile], progress: Progress<'_>) -> Result<Report> {
-    let mut file = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open(target)
-        .map_err(|e| Error::io("open", e))?;
-    if !file.metadata().map_err(|e| Error::io("stat", e))?.is_file() {
-        return Err(Error::invalid("is not a regular file"));
-    }
+    let mut file = crate::array::open_regular_file(target, true)?;
     for s in sources {
         if same_inode(&file, s.path()) {
             return Err(Error::invalid("cannot append a file to itself").with_path(s.path()));

@@ -2,7 +2,7 @@
 //! `astype` results ([`CastMode::Unsafe`]) or a value check ([`CastMode::Safe`]).
 //!
 //! This module works on byte slices only: it knows nothing of files, blocks or threads, so the
-//! streaming code in [`crate::ops::stream`] can run it on any block and the tests can run it on
+//! streaming code (`ops::stream`, private) can run it on any block and the tests can run it on
 //! plain bytes. [`cast_naive`] is its sequential reference, written independently (through
 //! `i128` and `f64`), and property tests compare the two.
 //!

@@ -2,7 +2,7 @@
 //! - basic-indexing slices ([`SliceExpr`], zero-copy views and streamed copies to a new file)
 //!   and gathers along an axis ([`take_to_file`]);
 //! - casts ([`cast`], safe or numpy's `astype`), concatenation ([`concatenate`]), crash-safe
-//!   in-place [`append`] and the streaming writer for arrays of unknown length ([`NpyWriter`]).
+//!   in-place [`append()`] and the streaming writer for arrays of unknown length ([`NpyWriter`]).
 //!
 //! The slice and gather file-to-file operations copy bytes, not values: they work for every
 //! dtype and keep the input's byte order. The output is made by [`NpyFile::create`] (a
@@ -19,7 +19,7 @@
 //!
 //! Casts, concatenation and appends stream with bounded memory through `stream` and write
 //! through [`AtomicFile`](crate::AtomicFile) (or, for an in-place append, in the crash-safe
-//! order described in [`append`]).
+//! order described in [`mod@append`]).
 
 pub mod append;
 pub mod cast;

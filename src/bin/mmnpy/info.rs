@@ -142,8 +142,20 @@ pub(crate) fn info_json(file: &NpyFile) -> Value {
 
 /// True when the file starts with a zip local-file (or empty-archive) signature.
 fn is_zip(path: &Path) -> bool {
+    use std::os::unix::fs::OpenOptionsExt;
     let mut magic = [0u8; 4];
-    std::fs::File::open(path)
+    // O_NONBLOCK: a FIFO must not block the sniffing; the open that follows refuses it.
+    std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .and_then(|f| {
+            if f.metadata()?.is_file() {
+                Ok(f)
+            } else {
+                Err(std::io::Error::other("not a regular file"))
+            }
+        })
         .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut magic))
         .is_ok()
         && (magic == *b"PK\x03\x04" || magic == *b"PK\x05\x06")
