@@ -67,9 +67,10 @@ TAKE_ROWS = 1_000_000
 class Run:
     """One finished process: wall seconds (its own report if it gave one) and peak RSS MiB."""
 
-    def __init__(self, seconds, rss_mib, stdout):
+    def __init__(self, seconds, rss_mib, cpu, stdout):
         self.seconds = seconds
         self.rss_mib = rss_mib
+        self.cpu = cpu
         self.stdout = stdout
 
 
@@ -82,10 +83,11 @@ def run(cmd, env=None):
     if p.returncode != 0:
         sys.exit(f"failed ({p.returncode}): {' '.join(map(str, cmd))}\n{p.stdout}\n{p.stderr[-3000:]}")
     rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", p.stderr).group(1)) / 1024
+    cpu = sum(float(re.search(rf"{k} time \(seconds\): ([\d.]+)", p.stderr).group(1)) for k in ("User", "System"))
     lines = p.stdout.strip().splitlines()
     if lines and lines[-1].startswith('{"seconds"'):
         wall = json.loads(lines[-1])["seconds"]
-    return Run(wall, rss, p.stdout)
+    return Run(wall, rss, cpu, p.stdout)
 
 
 def python_job(body, *argv):
@@ -138,6 +140,9 @@ class Contender:
     def median(self):
         return statistics.median(r.seconds for r in self.runs)
 
+    def cpu(self):
+        return statistics.median(r.cpu for r in self.runs)
+
     def peak_rss(self):
         return max(r.rss_mib for r in self.runs)
 
@@ -159,7 +164,8 @@ def race(contenders, runs, check=None):
             remove(*c.outputs)
     for c in contenders:
         secs = " ".join("%.3f" % r.seconds for r in c.runs)
-        print(f"    {c.name:22s} median {c.median():8.3f} s   peak RSS {c.peak_rss():7.0f} MiB   runs {secs}")
+        print(f"    {c.name:22s} median {c.median():8.3f} s   CPU {c.cpu():7.2f} s   peak RSS {c.peak_rss():7.0f} MiB"
+              f"   runs {secs}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -231,6 +237,8 @@ def row(section, job, nbytes, mine, peers, goal=None, extra=None):
         "goal": goal,
         "met": None if goal is None else ratio >= goal,
         "mmnpy_rss": mine.peak_rss(),
+        "mmnpy_cpu": mine.cpu(),
+        "peer_cpu": best.cpu(),
         "peer_rss": best.peak_rss(),
         "load": load(),
     }
@@ -524,16 +532,18 @@ def markdown(rows, args, cmdline):
         "",
         f"Warm page cache; median of {args.runs} alternating runs; ratio = peer time / mmnpy time "
         "(above 1: mmnpy is faster). mmnpy is timed as a whole process, the Python peers around "
-        "the work only (imports excluded); peak RSS from `/usr/bin/time -v`.",
+        "the work only (imports excluded); CPU (user + sys, whole process, medians) and peak RSS "
+        "from `/usr/bin/time -v`.",
         "",
-        "| job | mmnpy | compared with | peer | ratio | goal | mmnpy peak RSS | peer peak RSS |",
+        "| job | mmnpy | compared with | peer | ratio | goal | CPU s mmnpy / peer | peak RSS mmnpy / peer |",
         "| --- | ---: | --- | ---: | ---: | --- | ---: | ---: |",
     ]
     for r in rows:
         goal = "" if r["goal"] is None else f">= {r['goal']}x {'(met)' if r['met'] else '(MISSED)'}"
         lines.append(
             f"| {r['job']} | {r['mmnpy_gbs']:.2f} GB/s | {r['peer']} | {r['peer_gbs']:.2f} GB/s | "
-            f"{r['ratio']:.2f}x | {goal} | {r['mmnpy_rss']:.0f} MiB | {r['peer_rss']:.0f} MiB |"
+            f"{r['ratio']:.2f}x | {goal} | {r['mmnpy_cpu']:.2f} / {r['peer_cpu']:.2f} | "
+            f"{r['mmnpy_rss']:.0f} / {r['peer_rss']:.0f} MiB |"
         )
     return "\n".join(lines) + "\n"
 
