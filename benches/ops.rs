@@ -2,7 +2,7 @@
 //! random rows, on a seeded (N, 64) float32 file of 128 MiB in a temporary directory
 //! (on /dev/shm when it exists, so that the outputs' fsync is not what is measured).
 //! (The side-by-side comparison with numpy on a multi-GiB file is
-//! `scripts/bench_ops_vs_numpy.py`.)
+//! `scripts/bench_vs_numpy.py --sections take,slice`.)
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use mmnpy::ops::{Indices, OutputOptions, SliceExpr, slice_to_file, take_to_file};

@@ -1,5 +1,5 @@
 //! Convert between `.npy` and CSV / npz / Parquet with the library's format functions, and
-//! print what the conversion did. Used by `scripts/bench_formats.py`.
+//! print what the conversion did. (`scripts/bench_vs_numpy.py` times the same conversions through `mmnpy convert`.)
 //!
 //! ```text
 //! cargo run --release --example formats -- csv-to-npy IN.csv OUT.npy [f8]

@@ -189,10 +189,13 @@ impl<T: Real> Lanes<T> {
         }
     }
 
+    /// Fold `x` into lane `k & 3`. `COUNT_NAN = false` when the run is known to hold no NaN.
     #[inline(always)]
-    fn update(&mut self, k: usize, x: T) {
+    fn update<const COUNT_NAN: bool>(&mut self, k: usize, x: T) {
         let k = k & 3;
-        self.nan[k] += x.is_nan() as u32;
+        if COUNT_NAN {
+            self.nan[k] += x.is_nan() as u32;
+        }
         self.lo[k] = if x.less(self.lo[k]) { x } else { self.lo[k] };
         self.hi[k] = if self.hi[k].less(x) { x } else { self.hi[k] };
     }
@@ -217,19 +220,30 @@ impl<T: Real> Lanes<T> {
     }
 }
 
+/// `x` as a summand: NaN counts as 0 when `SKIP_NAN`. Without NaN in the run both give the
+/// same bits.
 #[inline(always)]
-fn kept<T: Real>(x: T) -> f64 {
-    if x.is_nan() { 0.0 } else { x.to_f64() }
+fn kept<T: Real, const SKIP_NAN: bool>(x: T) -> f64 {
+    if SKIP_NAN && x.is_nan() {
+        0.0
+    } else {
+        x.to_f64()
+    }
 }
 
 /// numpy's pairwise summation (`pairwise_sum` in `loops_utils.h`) in `f64`, skipping NaN,
 /// fused with the NaN count and min/max lanes so a run is read once for all of them.
-fn pairwise_scan<T: Real>(xs: &[T], lanes: &mut Lanes<T>) -> f64 {
+///
+/// `SKIP_NAN = false` is the fast scan of a run without NaN: it neither tests nor counts
+/// them. Its sum is NaN if the run held one (NaN propagates through every addition), and
+/// then the caller scans again with `SKIP_NAN = true`; otherwise every `kept` was the value
+/// itself, so both scans give the same bits.
+fn pairwise_scan<T: Real, const SKIP_NAN: bool>(xs: &[T], lanes: &mut Lanes<T>) -> f64 {
     if xs.len() < 8 {
         let mut s = 0.0;
         for &x in xs {
-            lanes.update(0, x);
-            s += kept(x);
+            lanes.update::<SKIP_NAN>(0, x);
+            s += kept::<T, SKIP_NAN>(x);
         }
         s
     } else if xs.len() <= 128 {
@@ -237,20 +251,21 @@ fn pairwise_scan<T: Real>(xs: &[T], lanes: &mut Lanes<T>) -> f64 {
         let mut chunks = xs.chunks_exact(8);
         for chunk in &mut chunks {
             for k in 0..8 {
-                sums[k] += kept(chunk[k]);
-                lanes.update(k, chunk[k]);
+                sums[k] += kept::<T, SKIP_NAN>(chunk[k]);
+                lanes.update::<SKIP_NAN>(k, chunk[k]);
             }
         }
         let mut s = ((sums[0] + sums[1]) + (sums[2] + sums[3]))
             + ((sums[4] + sums[5]) + (sums[6] + sums[7]));
         for &x in chunks.remainder() {
-            lanes.update(0, x);
-            s += kept(x);
+            lanes.update::<SKIP_NAN>(0, x);
+            s += kept::<T, SKIP_NAN>(x);
         }
         s
     } else {
         let half = xs.len() / 2 / 8 * 8;
-        pairwise_scan(&xs[..half], lanes) + pairwise_scan(&xs[half..], lanes)
+        pairwise_scan::<T, SKIP_NAN>(&xs[..half], lanes)
+            + pairwise_scan::<T, SKIP_NAN>(&xs[half..], lanes)
     }
 }
 
@@ -265,7 +280,7 @@ fn split_sum_scan<T: Real>(xs: &[T], lanes: &mut Lanes<T>) -> i128 {
             let (h, l) = chunk[k].split();
             hi[k] += h;
             lo[k] += l;
-            lanes.update(k, chunk[k]);
+            lanes.update::<false>(k, chunk[k]);
         }
     }
     let (mut h, mut l): (i64, i64) = (hi.iter().sum(), lo.iter().sum());
@@ -273,13 +288,14 @@ fn split_sum_scan<T: Real>(xs: &[T], lanes: &mut Lanes<T>) -> i128 {
         let (a, b) = x.split();
         h += a;
         l += b;
-        lanes.update(0, x);
+        lanes.update::<false>(0, x);
     }
     ((h as i128) << 32) + l as i128
 }
 
 /// Sum of squared deviations from `mean` of the non-NaN elements, and the non-zero count.
-fn centred_squares<T: Real>(xs: &[T], mean: f64) -> (f64, u64) {
+/// `SKIP_NAN = false` when the run holds no NaN (the same bits, without the test).
+fn centred_squares<T: Real, const SKIP_NAN: bool>(xs: &[T], mean: f64) -> (f64, u64) {
     let mut lanes = [0.0f64; 8];
     let mut nonzero = [0u32; 8];
     let mut chunks = xs.chunks_exact(8);
@@ -287,7 +303,7 @@ fn centred_squares<T: Real>(xs: &[T], mean: f64) -> (f64, u64) {
         for k in 0..8 {
             let x = chunk[k];
             let d = x.to_f64() - mean;
-            lanes[k] += if x.is_nan() { 0.0 } else { d * d };
+            lanes[k] += if SKIP_NAN && x.is_nan() { 0.0 } else { d * d };
             nonzero[k] += x.is_nonzero() as u32;
         }
     }
@@ -296,7 +312,7 @@ fn centred_squares<T: Real>(xs: &[T], mean: f64) -> (f64, u64) {
     let mut z: u64 = nonzero.iter().map(|&c| c as u64).sum();
     for &x in chunks.remainder() {
         let d = x.to_f64() - mean;
-        s += if x.is_nan() { 0.0 } else { d * d };
+        s += if SKIP_NAN && x.is_nan() { 0.0 } else { d * d };
         z += x.is_nonzero() as u64;
     }
     (s, z)
@@ -328,14 +344,24 @@ pub(crate) fn push_run<T: Real>(acc: &mut Partial<T>, xs: &[T], first: u64, inde
     let mut lanes = Lanes::new();
     let mut run = Partial::<T>::default();
     if T::IS_FLOAT {
-        run.fsum.add(pairwise_scan(xs, &mut lanes));
+        let mut sum = pairwise_scan::<T, false>(xs, &mut lanes);
+        if sum.is_nan() {
+            // A NaN in the run (or inf - inf): the careful scan, which skips and counts NaN.
+            lanes = Lanes::new();
+            sum = pairwise_scan::<T, true>(xs, &mut lanes);
+        }
+        run.fsum.add(sum);
     } else {
         run.isum = split_sum_scan(xs, &mut lanes);
     }
     let (nan, min, max) = lanes.finish();
     run.nan_count = nan;
     run.count = xs.len() as u64 - nan;
-    let (m2, nonzero) = centred_squares(xs, run.mean());
+    let (m2, nonzero) = if nan == 0 {
+        centred_squares::<T, false>(xs, run.mean())
+    } else {
+        centred_squares::<T, true>(xs, run.mean())
+    };
     run.nonzero = nonzero;
     if run.count > 0 {
         run.m2 = m2;
