@@ -55,6 +55,7 @@ mod array;
 pub mod convert;
 pub mod engine;
 pub mod ops;
+pub mod partitioned;
 pub mod pipeline;
 
 pub use array::{Mode, NpyArray, NpyFile, OpenOptions};

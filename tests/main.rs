@@ -14,3 +14,4 @@ mod modes;
 mod ops;
 mod pipeline;
 mod props;
+mod scaleout;

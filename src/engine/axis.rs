@@ -11,9 +11,9 @@
 //! A Fortran-order file is the C-order array of the reversed shape, so the same two kernels
 //! serve it; only the order of the outputs is permuted at the end.
 
-use crate::array::NpyFile;
 use crate::engine::elements::{RUN, Real, for_each_run};
 use crate::engine::kernel::{IndexMap, Partial, fortran_to_c};
+use crate::engine::source::Source;
 use crate::engine::stats::{ComplexPartial, ComplexParts, PassOptions, Stats, partial_of_bytes};
 use crate::error::{Error, Result, ResultExt};
 use crate::header::Order;
@@ -31,7 +31,7 @@ pub struct AxisStats {
 /// Statistics along `axis` (0-based) in one streaming pass. An axis beyond the array's
 /// dimensions is an error naming it.
 pub fn stats_axis(
-    file: &NpyFile,
+    file: &dyn Source,
     axis: usize,
     ddof: u64,
     options: &PassOptions<'_>,
@@ -76,7 +76,7 @@ fn layout(shape: &[usize], order: Order, axis: usize) -> Layout {
 
 /// The result shape, and the outputs (in memory order of the file) permuted into C order.
 fn into_c_order<P>(
-    file: &NpyFile,
+    file: &dyn Source,
     axis: usize,
     mem: Vec<P>,
     finish: impl Fn(&P) -> Stats,
@@ -114,7 +114,7 @@ fn segments(
 }
 
 pub(crate) fn axis_real<T: Real>(
-    file: &NpyFile,
+    file: &dyn Source,
     axis: usize,
     ddof: u64,
     options: &PassOptions<'_>,
@@ -313,7 +313,7 @@ impl<T: Real> Columns<T> {
 }
 
 pub(crate) fn axis_complex<C: ComplexParts>(
-    file: &NpyFile,
+    file: &dyn Source,
     axis: usize,
     options: &PassOptions<'_>,
 ) -> AxisStats {
