@@ -548,7 +548,7 @@ fn partitioned_stats_are_bit_identical_to_the_npy_at_any_thread_count() {
         stats(&npy, 1, &options).unwrap(),
         stats_axis(&npy, 0, 0, &options).unwrap(),
         stats_axis(&npy, 1, 0, &options).unwrap(),
-        histogram(&npy, 17, None, &options).unwrap(),
+        histogram(&npy, 17, Some((-150.0, 150.0)), &options).unwrap(),
     );
     for path in [&stack, &zarr] {
         let part = Partitioned::open(path).unwrap();
@@ -558,7 +558,7 @@ fn partitioned_stats_are_bit_identical_to_the_npy_at_any_thread_count() {
                     stats(&part, 1, &options).unwrap(),
                     stats_axis(&part, 0, 0, &options).unwrap(),
                     stats_axis(&part, 1, 0, &options).unwrap(),
-                    histogram(&part, 17, None, &options).unwrap(),
+                    histogram(&part, 17, Some((-150.0, 150.0)), &options).unwrap(),
                 )
             });
             // Debug formatting shows every bit of the floats (NaN aside, none here).

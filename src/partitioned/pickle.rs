@@ -41,6 +41,8 @@ const MAX_DEPTH: usize = 4;
 /// Most values a tuple may hold, counting nested ones (memo references count in full, so a
 /// "billion laughs" of shared tuples is refused before it is walked).
 const MAX_NODES: usize = 1 << 24;
+/// Most MARKs open at once (the dict's and a tuple's inside it are needed).
+const MAX_MARKS: usize = 4;
 /// Most memo entries.
 const MAX_MEMO: usize = 1 << 24;
 
@@ -182,6 +184,9 @@ fn run(bytes: &[u8]) -> Result<Rc<Value>> {
     let mut input = Input { bytes, pos: 0 };
     let mut stack: Vec<Rc<Value>> = Vec::new();
     let mut memo: Vec<Option<Rc<Value>>> = Vec::new();
+    // Open MARKs on the stack: every op that pops one (`t`, `u`) closes it, every other op
+    // that meets one fails.
+    let mut marks = 0usize;
     let pop = |stack: &mut Vec<Rc<Value>>| stack.pop().ok_or_else(|| bad("stack underflow"));
     // Everything above the topmost mark, and the mark removed.
     let pop_mark = |stack: &mut Vec<Rc<Value>>| -> Result<Vec<Rc<Value>>> {
@@ -230,7 +235,13 @@ fn run(bytes: &[u8]) -> Result<Rc<Value>> {
                 }
                 return Ok(top);
             }
-            b'(' => stack.push(Rc::new(Value::Mark)),
+            b'(' => {
+                marks += 1;
+                if marks > MAX_MARKS {
+                    return Err(bad("pickle nests too deep"));
+                }
+                stack.push(Rc::new(Value::Mark));
+            }
             b'N' => stack.push(Rc::new(Value::None)),
             0x88 => stack.push(Rc::new(Value::Bool(true))),
             0x89 => stack.push(Rc::new(Value::Bool(false))),
@@ -285,6 +296,7 @@ fn run(bytes: &[u8]) -> Result<Rc<Value>> {
             }
             b't' => {
                 let items = pop_mark(&mut stack)?;
+                marks -= 1;
                 stack.push(Rc::new(tuple(items)?));
             }
             b'}' => stack.push(Rc::new(Value::Dict(Vec::new()))),
@@ -295,8 +307,12 @@ fn run(bytes: &[u8]) -> Result<Rc<Value>> {
                     }
                     stack.split_off(stack.len() - 2)
                 } else {
+                    marks -= 1;
                     pop_mark(&mut stack)?
                 };
+                if items.iter().any(|v| matches!(**v, Value::Mark)) {
+                    return Err(bad(format!("MARK inside dict items at byte {at}")));
+                }
                 if items.len() % 2 != 0 {
                     return Err(bad(format!("odd number of dict items at byte {at}")));
                 }
@@ -407,8 +423,8 @@ fn run(bytes: &[u8]) -> Result<Rc<Value>> {
                 )));
             }
         }
-        if stack.len() > 64 {
-            return Err(bad("pickle stack too deep"));
+        if stack.len() > MAX_NODES {
+            return Err(bad("pickle stack too large"));
         }
     }
 }
@@ -505,7 +521,7 @@ fn dtype_of(v: &Value) -> Result<DType> {
     else {
         return Err(bad(format!("dtype is {}, not a numpy.dtype", v.what())));
     };
-    DType::parse(&format!("{order}{name}")).map_err(|e| bad(e))
+    DType::parse(&format!("{order}{name}")).map_err(bad)
 }
 
 /// The `info` pickle Dask's `to_npy_stack` writes for `info`: byte for byte what CPython's

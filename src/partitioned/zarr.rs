@@ -120,12 +120,11 @@ pub fn write(
         shape.iter().map(|&d| d as u64).collect::<Vec<_>>(),
         chunks.clone(),
         dtype.name(),
-        vec![0u8; itemsize],
+        zarrs::array::FillValue::new(vec![0u8; itemsize]),
     );
     if let Compress::Zstd(level) = options.compress {
         builder.bytes_to_bytes_codecs(vec![Arc::new(zarrs::array::codec::ZstdCodec::new(
-            level.into(),
-            false,
+            level, false,
         ))]);
     }
     let array = builder
@@ -305,8 +304,9 @@ pub fn to_npy(
             .try_for_each(|(k, piece)| -> Result<()> {
                 let first = (k * rows_per_task) as u64;
                 let rows = (piece.len() / row_bytes) as u64;
-                let mut ranges = vec![first..first + rows];
-                ranges.extend(rest.iter().cloned());
+                let ranges: Vec<std::ops::Range<u64>> = std::iter::once(first..first + rows)
+                    .chain(rest.iter().cloned())
+                    .collect();
                 let bytes: ArrayBytes = array
                     .retrieve_array_subset(&ArraySubset::new_with_ranges(&ranges))
                     .map_err(zarr_err)

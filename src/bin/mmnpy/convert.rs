@@ -403,14 +403,14 @@ fn partitioned(job: &Job<'_>, global: &Global) -> anyhow::Result<Report> {
         ("--byte-order", args.byte_order.is_some()),
         ("--version", args.version.is_some()),
     ];
-    if job.from != Format::Npy || job.to != Format::Npy {
-        if let Some((flag, _)) = dtype_options.iter().find(|(_, given)| *given) {
-            bail!(
-                "{flag} does not apply to a {} -> {} conversion (convert through .npy)",
-                job.from.name(),
-                job.to.name()
-            );
-        }
+    if (job.from != Format::Npy || job.to != Format::Npy)
+        && let Some((flag, _)) = dtype_options.iter().find(|(_, given)| *given)
+    {
+        bail!(
+            "{flag} does not apply to a {} -> {} conversion (convert through .npy)",
+            job.from.name(),
+            job.to.name()
+        );
     }
     #[cfg(feature = "zarr")]
     if job.from == Format::Zarr && job.to == Format::Npy {
