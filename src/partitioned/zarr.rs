@@ -139,6 +139,7 @@ pub fn write(
         .collect();
     let num_chunks: u64 = grid.iter().product();
     let native_little = dtype.byte_order() != ByteOrder::Big;
+    let row_bytes = shape.iter().skip(1).product::<usize>() * itemsize;
     (0..num_chunks)
         .into_par_iter()
         .try_for_each(|flat| -> Result<()> {
@@ -154,7 +155,12 @@ pub fn write(
             array
                 .store_chunk(&index, ArrayBytes::new_flen(data))
                 .map_err(zarr_err)
-                .at(path)
+                .at(path)?;
+            // Drop the input pages this chunk read, so a pass keeps memory bounded.
+            if let Some(rows) = whole_rows_of(&index, &chunks, &shape) {
+                input.release(rows.start * row_bytes..rows.end * row_bytes);
+            }
+            Ok(())
         })?;
     out.commit(overwrite)?;
     let bytes = (input.len() * itemsize) as u64;
@@ -162,6 +168,20 @@ pub fn write(
         rows: shape.first().copied().unwrap_or(1) as u64,
         bytes_in: bytes,
         bytes_out: bytes,
+    })
+}
+
+/// The rows a chunk covers when it spans whole rows (or is the last chunk of its rows).
+fn whole_rows_of(index: &[u64], chunks: &[u64], shape: &[usize]) -> Option<std::ops::Range<usize>> {
+    let (&first, rest) = index.split_first()?;
+    let last_in_row = rest
+        .iter()
+        .zip(&chunks[1..])
+        .zip(&shape[1..])
+        .all(|((&i, &c), &d)| ((i + 1) * c) as usize >= d);
+    last_in_row.then(|| {
+        let start = (first * chunks[0]) as usize;
+        start..(start + chunks[0] as usize).min(shape[0])
     })
 }
 
