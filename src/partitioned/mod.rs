@@ -287,3 +287,62 @@ pub fn open_source(path: impl AsRef<Path>) -> Result<Box<dyn Source>> {
         Ok(Box::new(NpyFile::open(path)?))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Shards of whole `u16` elements, each filled with its own element, laid end to end.
+    fn filled(rows: &[usize]) -> (Partitioned, Vec<u8>) {
+        let dtype = DType::parse("<u2").unwrap();
+        let mut naive = Vec::new();
+        let shards = rows
+            .iter()
+            .enumerate()
+            .map(|(i, &n)| {
+                let element = vec![i as u8, 0x80 | i as u8];
+                for _ in 0..n * 3 {
+                    naive.extend_from_slice(&element);
+                }
+                Shard::Fill {
+                    element,
+                    len: n * 3 * 2,
+                }
+            })
+            .collect();
+        let total = rows.iter().sum();
+        let p =
+            Partitioned::new(Path::new("t"), Layout::Zarr, dtype, vec![total, 3], shards).unwrap();
+        (p, naive)
+    }
+
+    proptest! {
+        #[test]
+        fn data_of_any_range_is_the_concatenation(
+            rows in proptest::collection::vec(0usize..5, 1..6),
+            a in 0usize..200,
+            b in 0usize..200,
+        ) {
+            let (p, naive) = filled(&rows);
+            let (lo, hi) = (a.min(b).min(naive.len()), a.max(b).min(naive.len()));
+            prop_assert_eq!(&*p.data(lo..hi), &naive[lo..hi]);
+            let mut seen = 0;
+            p.pieces(lo..hi, |_, r| seen += r.len());
+            prop_assert_eq!(seen, hi - lo);
+        }
+    }
+
+    #[test]
+    fn shards_must_add_up_to_the_shape() {
+        let dtype = DType::parse("<u2").unwrap();
+        let shards = vec![Shard::Fill {
+            element: vec![0, 0],
+            len: 4,
+        }];
+        let err = Partitioned::new(Path::new("t"), Layout::Zarr, dtype, vec![3], shards)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("shards hold 4 bytes"), "{err}");
+    }
+}

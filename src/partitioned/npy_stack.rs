@@ -1,7 +1,7 @@
 //! Dask npy-stacks: a directory of `0.npy`, `1.npy`, ... (the array cut along one axis) and
 //! an `info` file, the pickle `dask.array.to_npy_stack` writes and `from_npy_stack` reads
 //! (with `mmap_mode='r'`). mmnpy writes exactly that pickle and reads it back with the
-//! restricted reader in [`pickle`](super::pickle), never with a general unpickler.
+//! restricted reader in [`super::pickle`], never with a general unpickler.
 
 use std::path::Path;
 
