@@ -171,6 +171,19 @@ fn compressed_zarr_in_stats_is_a_clear_error() {
     assert!(err.starts_with("error: "), "{err}");
     assert!(err.contains("table_zstd.zarr"), "{err}");
     assert!(err.contains("--compress none"), "{err}");
+    // Uncompressed but with chunks that split the rows: also refused, saying why.
+    let dir = tempfile::tempdir().unwrap();
+    let npy = make_table(dir.path(), 20, 4);
+    let zarr = dir.path().join("cols.zarr");
+    stdout(&["convert", s(&npy), "-o", s(&zarr), "--chunks", "5,2"]);
+    let err = stderr_of_failure(&["stats", s(&zarr)]);
+    assert!(
+        err.contains("cols.zarr") && err.contains("whole-row"),
+        "{err}"
+    );
+    // A Zarr v2 array is converted, not mapped.
+    let err = stderr_of_failure(&["hist", s(&fixture("table_v2.zarr")), "--bins", "3"]);
+    assert!(err.contains("v2") && err.contains("convert"), "{err}");
 }
 
 // ---- round trips through the CLI ----

@@ -14,7 +14,7 @@ use crate::{Global, progress};
 
 #[derive(clap::Args, Debug)]
 pub(crate) struct Args {
-    /// The .npy file.
+    /// The .npy file, or a partitioned array (an npy-stack directory, an uncompressed .zarr).
     file: PathBuf,
     /// Number of equal-width bins.
     #[arg(long)]
