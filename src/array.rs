@@ -230,10 +230,12 @@ fn open_embedded_inner(path: &Path, offset: u64, len: u64) -> Result<NpyFile> {
 /// Zarr chunk) as an array described by `header`. Read-only, shared lock, length checked
 /// before mapping. Crate-private: the handle's header does not describe the file on disk, so
 /// only the mapping (`bytes`, `will_need`, `release`) may be used, never `read_at`.
+#[cfg_attr(not(feature = "zarr"), allow(dead_code))]
 pub(crate) fn open_raw(path: &Path, header: Header) -> Result<NpyFile> {
     open_raw_inner(path, header).at(path)
 }
 
+#[cfg_attr(not(feature = "zarr"), allow(dead_code))]
 fn open_raw_inner(path: &Path, header: Header) -> Result<NpyFile> {
     let file = open_regular_file(path, false)?;
     map::lock(&file, false)?;

@@ -39,6 +39,7 @@ enum Shard {
     /// A mapped file; its bytes are the shard's data.
     Mapped(NpyFile),
     /// `len` bytes of a repeated element (a Zarr chunk never written: its fill value).
+    #[cfg_attr(not(feature = "zarr"), allow(dead_code))]
     Fill { element: Vec<u8>, len: usize },
 }
 
