@@ -226,6 +226,45 @@ fn open_embedded_inner(path: &Path, offset: u64, len: u64) -> Result<NpyFile> {
     })
 }
 
+/// Map the first `header.nbytes()` bytes of a raw data file (no `.npy` header: an uncompressed
+/// Zarr chunk) as an array described by `header`. Read-only, shared lock, length checked
+/// before mapping. Crate-private: the handle's header does not describe the file on disk, so
+/// only the mapping (`bytes`, `will_need`, `release`) may be used, never `read_at`.
+#[cfg_attr(not(feature = "zarr"), allow(dead_code))]
+pub(crate) fn open_raw(path: &Path, header: Header) -> Result<NpyFile> {
+    open_raw_inner(path, header).at(path)
+}
+
+#[cfg_attr(not(feature = "zarr"), allow(dead_code))]
+fn open_raw_inner(path: &Path, header: Header) -> Result<NpyFile> {
+    let file = open_regular_file(path, false)?;
+    map::lock(&file, false)?;
+    let file_len = file.metadata().map_err(|e| Error::io("stat", e))?.len();
+    if header.nbytes() > file_len {
+        return Err(ErrorKind::Truncated {
+            what: "data",
+            needed: header.nbytes(),
+            found: file_len,
+        }
+        .into());
+    }
+    let region = map::map(
+        &file,
+        0,
+        usize::try_from(header.nbytes()).map_err(|_| ErrorKind::Overflow("data size"))?,
+        Access::ReadOnly,
+    )?;
+    Ok(NpyFile {
+        path: path.to_path_buf(),
+        header,
+        mode: Mode::ReadOnly,
+        file_len,
+        region,
+        pending: None,
+        file,
+    })
+}
+
 /// Open an input file without blocking on FIFOs, and refuse anything but a regular file.
 /// Every file mmnpy reads (or grows in place) is opened through here: a plain `open` of a
 /// FIFO waits for a writer forever, and a directory or device cannot be mapped.

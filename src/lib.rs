@@ -32,6 +32,9 @@
 //!   concatenation, crash-safe in-place append and the streaming [`ops::NpyWriter`].
 //! - [`pipeline`]: parallel row chunks, fused map/filter/reduce and out-of-core `map` to a file.
 //! - [`convert`]: npy <-> npy / raw / CSV / npz / Parquet.
+//! - [`partitioned`]: arrays stored as several files — Dask npy-stacks and Zarr v3 arrays
+//!   (written and read through the `zarrs` crate) — and [`partitioned::Partitioned`], which
+//!   maps an npy-stack or an uncompressed Zarr array as one logical array for the engine.
 //!
 //! # Safety model
 //! A mapped file is valid while nobody truncates it. mmnpy checks the header against the file
@@ -58,6 +61,7 @@ mod array;
 pub mod convert;
 pub mod engine;
 pub mod ops;
+pub mod partitioned;
 pub mod pipeline;
 
 pub use array::{Mode, NpyArray, NpyFile, OpenOptions};

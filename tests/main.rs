@@ -18,3 +18,4 @@ mod ops;
 mod pipeline;
 mod props;
 mod regressions;
+mod scaleout;

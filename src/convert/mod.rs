@@ -35,6 +35,11 @@ pub enum Format {
     Npz,
     /// Apache Parquet, `.parquet`.
     Parquet,
+    /// A Zarr array (a directory), `.zarr`: see [`crate::partitioned::zarr`].
+    Zarr,
+    /// A Dask npy-stack directory (`0.npy`, `1.npy`, ..., `info`): see
+    /// [`crate::partitioned::npy_stack`].
+    NpyStack,
 }
 
 impl Format {
@@ -53,9 +58,11 @@ impl Format {
             "bin" | "raw" => Format::Raw,
             "npz" => Format::Npz,
             "parquet" | "pq" => Format::Parquet,
+            "zarr" => Format::Zarr,
+            "npy-stack" | "npy_stack" | "npystack" => Format::NpyStack,
             other => {
                 return Err(Error::invalid(format!(
-                    "unknown format {other:?} (expected npy, csv, tsv, raw, npz or parquet)"
+                    "unknown format {other:?} (expected npy, csv, tsv, raw, npz, parquet, zarr or npy-stack)"
                 )));
             }
         })
@@ -70,6 +77,8 @@ impl Format {
             Format::Raw => "raw",
             Format::Npz => "npz",
             Format::Parquet => "parquet",
+            Format::Zarr => "zarr",
+            Format::NpyStack => "npy-stack",
         }
     }
 }

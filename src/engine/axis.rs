@@ -11,9 +11,9 @@
 //! A Fortran-order file is the C-order array of the reversed shape, so the same two kernels
 //! serve it; only the order of the outputs is permuted at the end.
 
-use crate::array::NpyFile;
 use crate::engine::elements::{RUN, Real, for_each_run};
 use crate::engine::kernel::{IndexMap, Partial, fortran_to_c};
+use crate::engine::source::Source;
 use crate::engine::stats::{ComplexPartial, ComplexParts, PassOptions, Stats, partial_of_bytes};
 use crate::error::{Error, ErrorKind, Result, ResultExt};
 use crate::header::Order;
@@ -34,7 +34,7 @@ pub(crate) const MAX_RESULTS_WITHOUT_DATA: usize = 1 << 16;
 /// Statistics along `axis` (0-based) in one streaming pass. An axis beyond the array's
 /// dimensions is an error naming it.
 pub fn stats_axis(
-    file: &NpyFile,
+    file: &dyn Source,
     axis: usize,
     ddof: u64,
     options: &PassOptions<'_>,
@@ -98,7 +98,7 @@ fn layout(shape: &[usize], order: Order, axis: usize) -> Layout {
 
 /// The result shape, and the outputs (in memory order of the file) permuted into C order.
 fn into_c_order<P>(
-    file: &NpyFile,
+    file: &dyn Source,
     axis: usize,
     mem: Vec<P>,
     finish: impl Fn(&P) -> Stats,
@@ -136,7 +136,7 @@ fn segments(
 }
 
 pub(crate) fn axis_real<T: Real>(
-    file: &NpyFile,
+    file: &dyn Source,
     axis: usize,
     ddof: u64,
     options: &PassOptions<'_>,
@@ -379,7 +379,7 @@ fn centred_columns<T: Real, const W: usize, const SKIP_NAN: bool>(
 }
 
 pub(crate) fn axis_complex<C: ComplexParts>(
-    file: &NpyFile,
+    file: &dyn Source,
     axis: usize,
     options: &PassOptions<'_>,
 ) -> AxisStats {

@@ -17,9 +17,9 @@
 
 use half::f16;
 
-use crate::array::NpyFile;
 use crate::dtype::Scalar;
 use crate::engine::elements::{RUN, Real, for_each_run};
+use crate::engine::source::Source;
 use crate::engine::stats::{PassOptions, stats};
 use crate::error::{Error, Result, ResultExt};
 
@@ -35,7 +35,7 @@ pub struct Histogram {
 /// `np.histogram(a, bins, range)` of the whole array, in one pass (two when the range is
 /// autodetected). Complex arrays are refused.
 pub fn histogram(
-    file: &NpyFile,
+    file: &dyn Source,
     bins: usize,
     range: Option<(f64, f64)>,
     options: &PassOptions<'_>,
@@ -44,7 +44,7 @@ pub fn histogram(
 }
 
 fn histogram_inner(
-    file: &NpyFile,
+    file: &dyn Source,
     bins: usize,
     range: Option<(f64, f64)>,
     options: &PassOptions<'_>,
@@ -113,7 +113,7 @@ pub(crate) struct Rules {
 }
 
 fn auto_rules(
-    file: &NpyFile,
+    file: &dyn Source,
     bins: usize,
     round: fn(f64) -> f64,
     options: &PassOptions<'_>,
@@ -202,7 +202,7 @@ fn count_into<T: Real>(counts: &mut [u64], xs: &[T], rules: &Rules, round: fn(f6
 }
 
 pub(crate) fn hist_counts_real<T: Real>(
-    file: &NpyFile,
+    file: &dyn Source,
     rules: &Rules,
     options: &PassOptions<'_>,
 ) -> Vec<u64> {

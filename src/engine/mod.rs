@@ -14,6 +14,7 @@ mod kernel;
 pub mod naive;
 mod plan;
 mod reducible;
+mod source;
 mod stats;
 #[cfg(test)]
 mod tests;
@@ -21,4 +22,5 @@ mod tests;
 pub use axis::{AxisStats, stats_axis};
 pub use histogram::{Histogram, histogram};
 pub use plan::{BLOCK_BYTES, ChunkPlan, Driver, WINDOW_BYTES};
+pub use source::Source;
 pub use stats::{PassOptions, Stats, Value, stats};

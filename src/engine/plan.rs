@@ -10,7 +10,7 @@ use std::ops::Range;
 
 use rayon::prelude::*;
 
-use crate::array::NpyFile;
+use crate::engine::source::Source;
 
 /// Target size of one block: big enough to amortise scheduling, small enough to balance load
 /// over the threads within a window and stay cache-friendly.
@@ -97,15 +97,16 @@ impl ChunkPlan {
 
 /// Runs work over the blocks of a [`ChunkPlan`] on the current rayon pool, window by window.
 pub struct Driver<'a> {
-    file: &'a NpyFile,
+    source: &'a dyn Source,
     progress: Option<&'a (dyn Fn(u64) + Sync)>,
 }
 
 impl<'a> Driver<'a> {
-    /// A driver over the data of `file`.
-    pub fn new(file: &'a NpyFile) -> Driver<'a> {
+    /// A driver over the data of `source` (an [`NpyFile`](crate::NpyFile) or a partitioned
+    /// array).
+    pub fn new(source: &'a dyn Source) -> Driver<'a> {
         Driver {
-            file,
+            source,
             progress: None,
         }
     }
@@ -124,10 +125,11 @@ impl<'a> Driver<'a> {
         F: Fn(usize, &[u8]) -> R + Sync,
     {
         let mut results = Vec::with_capacity(plan.num_blocks());
-        self.for_each_window(plan, |window, data| {
+        let source = self.source;
+        self.for_each_window(plan, |window| {
             let part: Vec<R> = window
                 .into_par_iter()
-                .map(|i| f(i, &data[plan.block_bytes(i)]))
+                .map(|i| f(i, &source.data(plan.block_bytes(i))))
                 .collect();
             results.extend(part);
         });
@@ -144,10 +146,11 @@ impl<'a> Driver<'a> {
         C: FnMut(A, R) -> A,
     {
         let mut acc = Some(init);
-        self.for_each_window(plan, |window, data| {
+        let source = self.source;
+        self.for_each_window(plan, |window| {
             let part: Vec<R> = window
                 .into_par_iter()
-                .map(|i| map(i, &data[plan.block_bytes(i)]))
+                .map(|i| map(i, &source.data(plan.block_bytes(i))))
                 .collect();
             acc = acc.take().map(|a| part.into_iter().fold(a, &mut combine));
         });
@@ -172,10 +175,13 @@ impl<'a> Driver<'a> {
         M: Fn(A, A) -> A + Sync + Send,
     {
         let mut acc = identity();
-        self.for_each_window(plan, |window, data| {
+        let source = self.source;
+        self.for_each_window(plan, |window| {
             let part = window
                 .into_par_iter()
-                .fold(&identity, |a, i| fold(a, i, &data[plan.block_bytes(i)]))
+                .fold(&identity, |a, i| {
+                    fold(a, i, &source.data(plan.block_bytes(i)))
+                })
                 .reduce(&identity, &merge);
             acc = merge(std::mem::replace(&mut acc, identity()), part);
         });
@@ -183,9 +189,8 @@ impl<'a> Driver<'a> {
     }
 
     /// The streaming skeleton: for each window of blocks, in order, prefetch the next window,
-    /// run `work(window_blocks, data)`, release the finished window's pages and report progress.
-    fn for_each_window(&self, plan: &ChunkPlan, mut work: impl FnMut(Range<usize>, &[u8])) {
-        let data = self.file.bytes();
+    /// run `work(window_blocks)`, release the finished window's pages and report progress.
+    fn for_each_window(&self, plan: &ChunkPlan, mut work: impl FnMut(Range<usize>)) {
         let n = plan.num_blocks();
         let per_window = plan.blocks_per_window();
         let window_bytes = |w: Range<usize>| {
@@ -198,13 +203,14 @@ impl<'a> Driver<'a> {
             let window = start..(start + per_window).min(n);
             if window.end < n {
                 let next = window_bytes(window.end..(window.end + per_window).min(n));
-                self.file.will_need(next.start, next.len());
+                self.source.will_need(next);
             }
-            work(window.clone(), data);
+            work(window.clone());
             let done = window_bytes(window.clone());
-            self.file.release(done.start, done.len());
+            let done_len = done.len();
+            self.source.release(done);
             if let Some(progress) = self.progress {
-                progress(done.len() as u64);
+                progress(done_len as u64);
             }
             start = window.end;
         }

@@ -4,30 +4,35 @@
 
 use num_complex::Complex;
 
-use crate::array::NpyFile;
 use crate::dtype::{Bool, Element};
 use crate::engine::axis::{AxisStats, axis_complex, axis_real};
 use crate::engine::histogram::{Rules, hist_counts_real};
+use crate::engine::source::Source;
 use crate::engine::stats::{PassOptions, Stats, stats_complex, stats_real};
 
 /// Reductions of one element type.
 pub(crate) trait Reducible: Element {
-    fn stats(file: &NpyFile, ddof: u64, options: &PassOptions<'_>) -> Stats;
-    fn stats_axis(file: &NpyFile, axis: usize, ddof: u64, options: &PassOptions<'_>) -> AxisStats;
+    fn stats(file: &dyn Source, ddof: u64, options: &PassOptions<'_>) -> Stats;
+    fn stats_axis(
+        file: &dyn Source,
+        axis: usize,
+        ddof: u64,
+        options: &PassOptions<'_>,
+    ) -> AxisStats;
     /// Histogram counts (never called for complex types: refused before dispatch).
-    fn hist_counts(file: &NpyFile, rules: &Rules, options: &PassOptions<'_>) -> Vec<u64>;
+    fn hist_counts(file: &dyn Source, rules: &Rules, options: &PassOptions<'_>) -> Vec<u64>;
 }
 
 macro_rules! reducible_real {
     ($($t:ty),*) => {$(
         impl Reducible for $t {
-            fn stats(file: &NpyFile, ddof: u64, options: &PassOptions<'_>) -> Stats {
+            fn stats(file: &dyn Source, ddof: u64, options: &PassOptions<'_>) -> Stats {
                 stats_real::<$t>(file, ddof, options)
             }
-            fn stats_axis(file: &NpyFile, axis: usize, ddof: u64, options: &PassOptions<'_>) -> AxisStats {
+            fn stats_axis(file: &dyn Source, axis: usize, ddof: u64, options: &PassOptions<'_>) -> AxisStats {
                 axis_real::<$t>(file, axis, ddof, options)
             }
-            fn hist_counts(file: &NpyFile, rules: &Rules, options: &PassOptions<'_>) -> Vec<u64> {
+            fn hist_counts(file: &dyn Source, rules: &Rules, options: &PassOptions<'_>) -> Vec<u64> {
                 hist_counts_real::<$t>(file, rules, options)
             }
         }
@@ -51,13 +56,13 @@ reducible_real!(
 macro_rules! reducible_complex {
     ($($t:ty),*) => {$(
         impl Reducible for $t {
-            fn stats(file: &NpyFile, _ddof: u64, options: &PassOptions<'_>) -> Stats {
+            fn stats(file: &dyn Source, _ddof: u64, options: &PassOptions<'_>) -> Stats {
                 stats_complex::<$t>(file, options)
             }
-            fn stats_axis(file: &NpyFile, axis: usize, _ddof: u64, options: &PassOptions<'_>) -> AxisStats {
+            fn stats_axis(file: &dyn Source, axis: usize, _ddof: u64, options: &PassOptions<'_>) -> AxisStats {
                 axis_complex::<$t>(file, axis, options)
             }
-            fn hist_counts(_file: &NpyFile, rules: &Rules, _options: &PassOptions<'_>) -> Vec<u64> {
+            fn hist_counts(_file: &dyn Source, rules: &Rules, _options: &PassOptions<'_>) -> Vec<u64> {
                 vec![0; rules.bins()]
             }
         }

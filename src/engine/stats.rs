@@ -20,11 +20,11 @@
 
 use num_complex::Complex;
 
-use crate::array::NpyFile;
 use crate::dtype::Element;
 use crate::engine::elements::{RUN, Real, for_each_run};
 use crate::engine::kernel::{IndexMap, Neumaier, Partial, push_run};
 use crate::engine::plan::{ChunkPlan, Driver};
+use crate::engine::source::Source;
 use crate::error::Result;
 use crate::header::Order;
 
@@ -184,7 +184,7 @@ impl<'a> PassOptions<'a> {
         }
     }
 
-    pub(crate) fn driver<'f>(&self, file: &'f NpyFile) -> Driver<'f>
+    pub(crate) fn driver<'f>(&self, file: &'f dyn Source) -> Driver<'f>
     where
         'a: 'f,
     {
@@ -198,14 +198,14 @@ impl<'a> PassOptions<'a> {
 
 /// Statistics of the whole array in one pass, with `ddof` for var and std (numpy's default
 /// is 0). Works for every dtype, both byte orders, C and Fortran order, 0-d and empty arrays.
-pub fn stats(file: &NpyFile, ddof: u64, options: &PassOptions<'_>) -> Result<Stats> {
+pub fn stats(file: &dyn Source, ddof: u64, options: &PassOptions<'_>) -> Result<Stats> {
     Ok(crate::dispatch_scalar!(file.dtype().scalar(), T => {
         <T as crate::engine::reducible::Reducible>::stats(file, ddof, options)
     }))
 }
 
 /// How argmin/argmax positions of a whole-array pass are reported for `file`.
-fn whole_index_map(file: &NpyFile) -> IndexMap {
+fn whole_index_map(file: &dyn Source) -> IndexMap {
     let shape = file.shape();
     if file.order() == Order::Fortran && shape.iter().filter(|&&d| d > 1).count() > 1 {
         IndexMap::FortranToC(shape.to_vec())
@@ -229,7 +229,11 @@ pub(crate) fn partial_of_bytes<T: Real>(
     acc
 }
 
-pub(crate) fn stats_real<T: Real>(file: &NpyFile, ddof: u64, options: &PassOptions<'_>) -> Stats {
+pub(crate) fn stats_real<T: Real>(
+    file: &dyn Source,
+    ddof: u64,
+    options: &PassOptions<'_>,
+) -> Stats {
     let native = file.dtype().is_native();
     let index = whole_index_map(file);
     let plan = options.plan(file.len(), T::SCALAR.size());
@@ -305,7 +309,10 @@ pub(crate) fn complex_partial_of_bytes<C: ComplexParts>(
     acc
 }
 
-pub(crate) fn stats_complex<C: ComplexParts>(file: &NpyFile, options: &PassOptions<'_>) -> Stats {
+pub(crate) fn stats_complex<C: ComplexParts>(
+    file: &dyn Source,
+    options: &PassOptions<'_>,
+) -> Stats {
     let native = file.dtype().is_native();
     let plan = options.plan(file.len(), C::SCALAR.size());
     let total = options.driver(file).fold_blocks(

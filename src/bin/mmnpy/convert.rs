@@ -14,6 +14,7 @@ use mmnpy::convert::npy::{NpyOptions, npy_to_npy, npy_to_raw};
 use mmnpy::convert::raw::{RawOptions, raw_to_npy};
 use mmnpy::convert::{Format, Report, check_output};
 use mmnpy::ops::CastMode;
+use mmnpy::partitioned::Layout;
 use mmnpy::{ByteOrder, DType, NpyFile, Order, Overwrite, Version};
 
 use crate::Global;
@@ -26,10 +27,12 @@ pub(crate) struct Args {
     /// The output file.
     #[arg(short, long)]
     output: PathBuf,
-    /// Output format (default: from OUT's extension): npy, csv, tsv, raw, npz, parquet.
+    /// Output format (default: from OUT's extension): npy, csv, tsv, raw, npz, parquet, zarr,
+    /// npy-stack.
     #[arg(long)]
     format: Option<String>,
-    /// Input format (default: from IN's extension).
+    /// Input format (default: from IN's extension; a directory with an `info` file is an
+    /// npy-stack, one with `zarr.json` or `.zarray` a Zarr array).
     #[arg(long)]
     from: Option<String>,
     /// Target dtype (npy output; default the input's), or the element type of raw input,
@@ -74,6 +77,15 @@ pub(crate) struct Args {
     /// Raw input: bytes to skip at the start.
     #[arg(long, default_value_t = 0)]
     offset: u64,
+    /// npy-stack output: rows per shard file (`0.npy`, `1.npy`, ...).
+    #[arg(long)]
+    chunk_rows: Option<usize>,
+    /// Zarr output: the chunk shape, comma-separated (default: whole rows, ~96 MiB a chunk).
+    #[arg(long)]
+    chunks: Option<String>,
+    /// Zarr output: none (raw chunks, readable in place by stats/hist) or zstd.
+    #[arg(long)]
+    compress: Option<String>,
     /// Replace OUT if it exists.
     #[arg(long)]
     force: bool,
@@ -83,9 +95,14 @@ pub(crate) struct Args {
 }
 
 fn format_of(forced: Option<&str>, path: &Path, role: &str) -> anyhow::Result<Format> {
+    let detected = || match mmnpy::partitioned::detect(path) {
+        Some(Layout::NpyStack) if role == "input" => Some(Format::NpyStack),
+        Some(Layout::Zarr) if role == "input" => Some(Format::Zarr),
+        _ => Format::from_path(path),
+    };
     match forced {
         Some(name) => Ok(Format::parse(name)?),
-        None => Format::from_path(path).with_context(|| {
+        None => detected().with_context(|| {
             format!(
                 "{}: cannot tell the {role} format from the extension (use --{})",
                 path.display(),
@@ -113,6 +130,13 @@ fn check_options(args: &Args, from: Format, to: Format) -> anyhow::Result<()> {
         ("--header", args.header, text(from) || text(to)),
         ("--no-header", args.no_header, text(from)),
         ("--version", args.version.is_some(), to == Format::Npy),
+        (
+            "--chunk-rows",
+            args.chunk_rows.is_some(),
+            to == Format::NpyStack,
+        ),
+        ("--chunks", args.chunks.is_some(), to == Format::Zarr),
+        ("--compress", args.compress.is_some(), to == Format::Zarr),
     ];
     for (flag, given, applies) in misplaced {
         if given && !applies {
@@ -240,6 +264,10 @@ pub(crate) fn run(args: Args, global: &Global) -> anyhow::Result<()> {
         }
         (Format::Npz, Format::Npy) => npz(&job)?,
         (Format::Parquet, Format::Npy) | (Format::Npy, Format::Parquet) => parquet(&job)?,
+        (
+            Format::Npy | Format::NpyStack | Format::Zarr,
+            Format::Npy | Format::NpyStack | Format::Zarr,
+        ) => partitioned(&job, global)?,
         _ => bail!(
             "converting {} to {} is not supported (convert through .npy)",
             from.name(),
@@ -361,4 +389,110 @@ fn parquet(job: &Job<'_>) -> anyhow::Result<Report> {
 #[cfg(not(feature = "parquet"))]
 fn parquet(_job: &Job<'_>) -> anyhow::Result<Report> {
     bail!("Parquet conversion is not available in this build (built without the `parquet` feature)")
+}
+
+/// Between .npy, npy-stack and Zarr, in any direction (a partitioned input other than a
+/// compressed Zarr array is read in place, as one logical array).
+fn partitioned(job: &Job<'_>, global: &Global) -> anyhow::Result<Report> {
+    use mmnpy::engine::Source;
+    use mmnpy::partitioned::{Partitioned, npy_stack};
+    let args = job.args;
+    let dtype_options = [
+        ("--dtype", args.dtype.is_some()),
+        ("--order", args.order.is_some()),
+        ("--byte-order", args.byte_order.is_some()),
+        ("--version", args.version.is_some()),
+    ];
+    if (job.from != Format::Npy || job.to != Format::Npy)
+        && let Some((flag, _)) = dtype_options.iter().find(|(_, given)| *given)
+    {
+        bail!(
+            "{flag} does not apply to a {} -> {} conversion (convert through .npy)",
+            job.from.name(),
+            job.to.name()
+        );
+    }
+    #[cfg(feature = "zarr")]
+    if job.from == Format::Zarr && job.to == Format::Npy {
+        let z = mmnpy::partitioned::zarr::describe(&args.input)?;
+        let total = z.shape.iter().product::<u64>() * z.dtype.itemsize() as u64;
+        let bar = bytes_bar(global, total, "convert");
+        let inc = |n: u64| bar.inc(n);
+        let report =
+            mmnpy::partitioned::zarr::to_npy(&args.input, &args.output, job.overwrite, Some(&inc))?;
+        bar.finish_and_clear();
+        return Ok(report);
+    }
+    let input: Box<dyn Source> = match job.from {
+        Format::Npy => Box::new(NpyFile::open(&args.input)?),
+        _ => Box::new(Partitioned::open(&args.input)?),
+    };
+    let input = &*input;
+    let bar = bytes_bar(
+        global,
+        (input.len() * input.dtype().itemsize()) as u64,
+        "convert",
+    );
+    let inc = |n: u64| bar.inc(n);
+    let report = match job.to {
+        Format::NpyStack => {
+            let rows = args
+                .chunk_rows
+                .context("npy-stack output needs --chunk-rows N (rows per shard file)")?;
+            npy_stack::write(input, &args.output, rows, job.overwrite, Some(&inc))?
+        }
+        Format::Zarr => zarr(job, input, &inc)?,
+        _ => mmnpy::partitioned::to_npy(input, &args.output, job.overwrite, Some(&inc))?,
+    };
+    bar.finish_and_clear();
+    Ok(report)
+}
+
+#[cfg(feature = "zarr")]
+fn zarr(
+    job: &Job<'_>,
+    input: &dyn mmnpy::engine::Source,
+    progress: &(dyn Fn(u64) + Sync),
+) -> anyhow::Result<Report> {
+    use mmnpy::partitioned::zarr::{Compress, ZarrOptions, write};
+    let args = job.args;
+    let chunks = args
+        .chunks
+        .as_deref()
+        .map(|text| {
+            text.split(',')
+                .map(|s| {
+                    s.trim()
+                        .parse::<u64>()
+                        .with_context(|| format!("invalid chunk size {s:?} in --chunks"))
+                })
+                .collect::<anyhow::Result<Vec<u64>>>()
+        })
+        .transpose()?;
+    let options = ZarrOptions {
+        chunks,
+        compress: args
+            .compress
+            .as_deref()
+            .map(Compress::parse)
+            .transpose()?
+            .unwrap_or_default(),
+    };
+    Ok(write(
+        input,
+        &args.output,
+        &options,
+        job.overwrite,
+        Some(progress),
+    )?)
+}
+
+/// Zarr support was left out of this build.
+#[cfg(not(feature = "zarr"))]
+fn zarr(
+    _job: &Job<'_>,
+    _input: &dyn mmnpy::engine::Source,
+    _progress: &(dyn Fn(u64) + Sync),
+) -> anyhow::Result<Report> {
+    bail!("Zarr conversion is not available in this build (built without the `zarr` feature)")
 }

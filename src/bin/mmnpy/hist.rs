@@ -4,8 +4,9 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::Context;
+use mmnpy::Scalar;
 use mmnpy::engine::{PassOptions, Value, histogram};
-use mmnpy::{NpyFile, Scalar};
+use mmnpy::partitioned::open_source;
 use serde_json::json;
 
 use crate::stats::value_json;
@@ -13,7 +14,7 @@ use crate::{Global, progress};
 
 #[derive(clap::Args, Debug)]
 pub(crate) struct Args {
-    /// The .npy file.
+    /// The .npy file, or a partitioned array (an npy-stack directory, an uncompressed .zarr).
     file: PathBuf,
     /// Number of equal-width bins.
     #[arg(long)]
@@ -40,11 +41,13 @@ fn parse_range(text: &str) -> anyhow::Result<(f64, f64)> {
 
 pub(crate) fn run(args: Args, global: &Global) -> anyhow::Result<()> {
     let range = args.range.as_deref().map(parse_range).transpose()?;
-    let file = NpyFile::open(&args.file)?;
+    let file = open_source(&args.file)?;
+    let file = &*file;
     let passes = if range.is_some() { 1 } else { 2 };
-    let bar = progress::bytes_bar(global, passes * file.bytes().len() as u64, "hist");
+    let nbytes = (file.len() * file.dtype().itemsize()) as u64;
+    let bar = progress::bytes_bar(global, passes * nbytes, "hist");
     let hook = |bytes: u64| bar.inc(bytes);
-    let h = histogram(&file, args.bins, range, &PassOptions::new().progress(&hook))?;
+    let h = histogram(file, args.bins, range, &PassOptions::new().progress(&hook))?;
     bar.finish_and_clear();
     // Edges are values of numpy's edge dtype: float32 data prints float32 digits.
     let edge = |x: f64| match file.dtype().scalar() {

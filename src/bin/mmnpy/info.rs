@@ -12,6 +12,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use mmnpy::convert::npz::NpzArchive;
+use mmnpy::partitioned::{Layout, npy_stack};
 use mmnpy::{Header, NpyFile};
 use serde_json::{Value, json};
 
@@ -19,7 +20,7 @@ use crate::Global;
 
 #[derive(clap::Args, Debug)]
 pub(crate) struct Args {
-    /// .npy or .npz files to describe.
+    /// .npy or .npz files to describe, or one partitioned array (npy-stack directory, .zarr).
     #[arg(required = true)]
     files: Vec<PathBuf>,
     /// One JSON object per file (a JSON array when several files are given).
@@ -161,12 +162,80 @@ fn is_zip(path: &Path) -> bool {
         && (magic == *b"PK\x03\x04" || magic == *b"PK\x05\x06")
 }
 
+/// The `--json` object of a partitioned array (an npy-stack directory or a Zarr array):
+/// `path`, `format`, `dtype`, `descr`, `shape`, `nbytes`, then `chunks` (the shard lengths
+/// along axis 0 for a stack, the chunk shape for Zarr) and, for Zarr, `zarr_format` and
+/// `codecs`.
+fn describe_partitioned(path: &Path, layout: Layout) -> mmnpy::Result<Value> {
+    let nbytes = |shape: &[u64], dtype: mmnpy::DType| {
+        shape.iter().product::<u64>() * dtype.itemsize() as u64
+    };
+    match layout {
+        Layout::NpyStack => {
+            let info = npy_stack::read_info_file(path)?;
+            let shape = info.shape();
+            Ok(json!({
+                "path": path.display().to_string(),
+                "format": "npy-stack",
+                "dtype": info.dtype.name(),
+                "descr": info.dtype.descr(),
+                "shape": shape,
+                "nbytes": nbytes(&shape, info.dtype),
+                "axis": info.axis,
+                "chunks": info.chunks[info.axis],
+            }))
+        }
+        #[cfg(feature = "zarr")]
+        Layout::Zarr => {
+            let z = mmnpy::partitioned::zarr::describe(path)?;
+            Ok(json!({
+                "path": path.display().to_string(),
+                "format": "zarr",
+                "dtype": z.dtype.name(),
+                "descr": z.dtype.descr(),
+                "shape": z.shape,
+                "nbytes": nbytes(&z.shape, z.dtype),
+                "zarr_format": z.zarr_format,
+                "chunks": z.chunks,
+                "codecs": z.codecs,
+            }))
+        }
+        #[cfg(not(feature = "zarr"))]
+        Layout::Zarr => {
+            Err(mmnpy::Error::invalid("Zarr support is not compiled in").with_path(path))
+        }
+    }
+}
+
 pub(crate) fn run(args: Args, _global: &Global) -> anyhow::Result<()> {
+    if let [path] = args.files.as_slice()
+        && let Some(layout) = mmnpy::partitioned::detect(path)
+    {
+        let doc = describe_partitioned(path, layout)?;
+        let mut out = std::io::stdout().lock();
+        if args.json {
+            writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
+        } else {
+            writeln!(out, "{}", path.display())?;
+            if let Value::Object(map) = &doc {
+                for (key, value) in map.iter().skip(1) {
+                    writeln!(out, "  {key:<11} {value}")?;
+                }
+            }
+        }
+        return Ok(());
+    }
     // Read every header first (closing each file as we go): one bad file fails the command
     // before anything is printed.
     let mut entries = Vec::new();
     let mut single_npy = args.files.len() == 1;
     for path in &args.files {
+        if mmnpy::partitioned::detect(path).is_some() {
+            anyhow::bail!(
+                "{}: describe partitioned arrays one at a time (mmnpy info DIR)",
+                path.display()
+            );
+        }
         let described = Described::open(path)?;
         single_npy &= described.len() == 1 && described[0].member.is_none();
         entries.extend(described);

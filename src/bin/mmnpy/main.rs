@@ -60,9 +60,9 @@ enum Command {
     Slice(slice::Args),
     /// Gather entries along an axis by an index array (numpy.take) into a new file.
     Take(take::Args),
-    /// Convert between .npy, raw binary, CSV/TSV, npz and Parquet; change dtype, order,
+    /// Convert between .npy, raw binary, CSV/TSV, npz, Parquet, Zarr and Dask npy-stacks; change dtype, order,
     /// byte order or version.
-    Convert(convert::Args),
+    Convert(Box<convert::Args>),
     /// Concatenate arrays along an axis into a new file (numpy's concatenate).
     Cat(cat::Args),
     /// Grow a file in place by appending arrays along its growth axis (crash-safe).
@@ -88,7 +88,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Hist(args) => hist::run(args, global),
         Command::Slice(args) => slice::run(args, global),
         Command::Take(args) => take::run(args, global),
-        Command::Convert(args) => convert::run(args, global),
+        Command::Convert(args) => convert::run(*args, global),
         Command::Cat(args) => cat::run(args, global),
         Command::Append(args) => append::run(args, global),
     }

@@ -5,15 +5,15 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::Context;
-use mmnpy::NpyFile;
 use mmnpy::engine::{PassOptions, Stats, Value, stats, stats_axis};
+use mmnpy::partitioned::open_source;
 use serde_json::{Map, Number, Value as Json};
 
 use crate::{Global, progress};
 
 #[derive(clap::Args, Debug)]
 pub(crate) struct Args {
-    /// The .npy file.
+    /// The .npy file, or a partitioned array (an npy-stack directory, an uncompressed .zarr).
     file: PathBuf,
     /// Reduce along this axis (negative counts from the end, like numpy).
     #[arg(long, allow_hyphen_values = true)]
@@ -89,12 +89,17 @@ fn nest(items: &mut std::vec::IntoIter<Json>, shape: &[usize]) -> Json {
 }
 
 pub(crate) fn run(args: Args, global: &Global) -> anyhow::Result<()> {
-    let file = NpyFile::open(&args.file)?;
-    let bar = progress::bytes_bar(global, file.bytes().len() as u64, "stats");
+    let file = open_source(&args.file)?;
+    let file = &*file;
+    let bar = progress::bytes_bar(
+        global,
+        (file.len() * file.dtype().itemsize()) as u64,
+        "stats",
+    );
     let hook = |bytes: u64| bar.inc(bytes);
     let options = PassOptions::new().progress(&hook);
     let doc: Vec<(&'static str, Json)> = match args.axis {
-        None => stats_fields(&stats(&file, args.ddof, &options)?),
+        None => stats_fields(&stats(file, args.ddof, &options)?),
         Some(axis) => {
             let ndim = file.ndim() as i64;
             let k = if axis < 0 { axis + ndim } else { axis };
@@ -107,7 +112,7 @@ pub(crate) fn run(args: Args, global: &Global) -> anyhow::Result<()> {
                         args.file.display()
                     )
                 })?;
-            let result = stats_axis(&file, k, args.ddof, &options)?;
+            let result = stats_axis(file, k, args.ddof, &options)?;
             let per_item: Vec<Vec<(&'static str, Json)>> =
                 result.stats.iter().map(stats_fields).collect();
             let keys: Vec<&'static str> = match per_item.first() {
