@@ -10,6 +10,7 @@ mod engine;
 mod fixture;
 mod format;
 mod formats;
+mod interop;
 mod modes;
 mod ops;
 mod pipeline;
