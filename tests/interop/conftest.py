@@ -74,7 +74,8 @@ def _probe(kind, tmp_root):
             args = ["convert", src, "-o", tmp_root / "probe-stack", "--format", "npy-stack", "--chunk-rows", "2"]
         proc = mmnpy(*args, check=False)
         lacks = proc.returncode != 0 and _LACKS.search(proc.stderr)
-        _probe_cache[kind] = (not lacks, proc.stderr.strip())
+        first_line = (proc.stderr.strip().splitlines() or [""])[0]
+        _probe_cache[kind] = (not lacks, first_line)
     return _probe_cache[kind]
 
 
