@@ -40,8 +40,11 @@ fn find_python() -> Result<PathBuf, String> {
         Err(e) => Err(format!("cannot run {}: {e}", python.display())),
         Ok(out) if !out.status.success() => {
             let stderr = String::from_utf8_lossy(&out.stderr);
-            let last = stderr.lines().last().unwrap_or("").to_string();
-            Err(format!("{} lacks a package: {last}", python.display()))
+            let why = match stderr.lines().last() {
+                Some(last) => last.to_string(),
+                None => format!("`import` exited with {}", out.status),
+            };
+            Err(format!("{} lacks a package: {why}", python.display()))
         }
         Ok(_) => Ok(python),
     }
