@@ -13,6 +13,7 @@ mod fixture;
 mod format;
 mod formats;
 mod hostile;
+mod interop;
 mod modes;
 mod ops;
 mod pipeline;

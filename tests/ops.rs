@@ -210,6 +210,40 @@ fn take_cli_gathers_rows_of_a_big_endian_fortran_file() {
     }
 }
 
+/// Regression (found by the interop suite): `take --axis -1` was refused by the argument
+/// parser ("unexpected argument '-1'"), while numpy.take and `mmnpy cat` count negative axes
+/// from the end.
+#[test]
+fn take_cli_negative_axis_counts_from_the_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let gather = |axis: &str, name: &str| {
+        let out = dir.path().join(name);
+        mmnpy()
+            .args(["take", "--axis", axis, "--indices"])
+            .arg(fixture("idx_u1.npy"))
+            .arg(fixture("dtype_bef8_F.npy"))
+            .arg("-o")
+            .arg(&out)
+            .assert()
+            .success();
+        std::fs::read(out).unwrap()
+    };
+    assert_eq!(gather("-1", "last.npy"), gather("1", "one.npy"));
+    let assert = mmnpy()
+        .args(["take", "--axis", "-3", "--indices"])
+        .arg(fixture("idx_u1.npy"))
+        .arg(fixture("dtype_bef8_F.npy"))
+        .arg("-o")
+        .arg(dir.path().join("bad.npy"))
+        .assert()
+        .code(1);
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains("axis -3 is out of bounds for an array of dimension 2"),
+        "{stderr}"
+    );
+}
+
 #[test]
 fn errors_exit_1_and_leave_no_output_and_no_temporaries() {
     let dir = tempfile::tempdir().unwrap();

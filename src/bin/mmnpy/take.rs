@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use anyhow::Context;
 use mmnpy::NpyFile;
 use mmnpy::ops::{Indices, OutputOptions, take_to_file};
 
@@ -14,9 +15,9 @@ pub(crate) struct Args {
     /// An .npy file of integers (any integer dtype; negative values count from the end).
     #[arg(long)]
     indices: PathBuf,
-    /// The axis to gather along.
-    #[arg(long, default_value_t = 0)]
-    axis: usize,
+    /// The axis to gather along (negative counts from the end, like numpy).
+    #[arg(long, default_value_t = 0, allow_hyphen_values = true)]
+    axis: i64,
     /// The output .npy file.
     #[arg(short, long)]
     output: PathBuf,
@@ -32,11 +33,27 @@ pub(crate) struct Args {
 pub(crate) fn run(args: Args, global: &Global) -> anyhow::Result<()> {
     let input = NpyFile::open(&args.file)?;
     let indices = Indices::read(&args.indices)?;
+    let ndim = input.ndim() as i64;
+    let axis = if args.axis < 0 {
+        args.axis + ndim
+    } else {
+        args.axis
+    };
+    let axis = usize::try_from(axis)
+        .ok()
+        .filter(|&k| k < input.ndim())
+        .with_context(|| {
+            format!(
+                "{}: axis {} is out of bounds for an array of dimension {ndim}",
+                args.file.display(),
+                args.axis
+            )
+        })?;
     let row_elements: usize = input
         .shape()
         .iter()
         .enumerate()
-        .filter(|&(k, _)| k != args.axis)
+        .filter(|&(k, _)| k != axis)
         .map(|(_, &d)| d)
         .product();
     let total = (indices.len() * row_elements * input.dtype().itemsize()) as u64;
@@ -46,7 +63,7 @@ pub(crate) fn run(args: Args, global: &Global) -> anyhow::Result<()> {
         .overwrite(overwrite(args.force))
         .bounded_memory(!args.unbounded_memory)
         .progress(&report);
-    let out = take_to_file(&input, &indices, args.axis, &args.output, &options)?;
+    let out = take_to_file(&input, &indices, axis, &args.output, &options)?;
     bar.finish_and_clear();
     if !global.quiet {
         eprintln!(
