@@ -13,6 +13,7 @@ use mmnpy::convert::csv::{CsvReadOptions, csv_to_npy};
 use mmnpy::convert::npz::{NpzArchive, extract_member};
 use mmnpy::engine::{PassOptions, histogram, stats, stats_axis};
 use mmnpy::ops::SliceExpr;
+use mmnpy::partitioned::pickle::{read_info, write_info};
 use mmnpy::{DType, Header, Mode, NpyFile, OpenOptions, Overwrite, Scalar, dispatch_scalar};
 
 /// numpy's default header-size ceiling, which every mmnpy reader uses.
@@ -217,4 +218,18 @@ pub(crate) fn npz(dir: &Path, data: &[u8]) {
     }
     std::fs::remove_file(&input).expect("remove input");
     assert_empty(dir);
+}
+
+/// The npy-stack `info` reader (a restricted pickle reader) on arbitrary bytes: an error, or a
+/// description whose shape is representable and which re-pickles to bytes that read back the
+/// same.
+pub(crate) fn npy_stack_info(data: &[u8]) {
+    let Ok(info) = read_info(data) else {
+        return;
+    };
+    assert!(info.axis < info.chunks.len());
+    let shape = info.shape();
+    assert_eq!(shape.len(), info.chunks.len());
+    let again = read_info(&write_info(&info)).expect("a re-pickled info reads back");
+    assert_eq!(again, info);
 }

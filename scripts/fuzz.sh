@@ -15,7 +15,7 @@ seconds="${1:-120}"
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-    targets=(header open slice_expr csv npz)
+    targets=(header open slice_expr csv npz npy_stack_info)
 fi
 
 # Seed corpus for one target: the fixtures that exercise it, plus the kept regressions.
@@ -45,6 +45,12 @@ seed() {
             ;;
         npz)
             find tests/fixtures -name '*.npz' -exec cp -t "$dir" {} +
+            ;;
+        npy_stack_info)
+            local i=0 f
+            for f in tests/fixtures/scaleout/*/info tests/fixtures/scaleout/*.pickle; do
+                [ -f "$f" ] && cp "$f" "$dir/seed_$i" && i=$((i + 1))
+            done
             ;;
     esac
     if [ -d "tests/fixtures/regressions/$target" ]; then

@@ -62,3 +62,20 @@ fn csv_regressions() {
 fn npz_regressions() {
     replay("npz", harness::npz);
 }
+
+#[test]
+fn npy_stack_info_regressions() {
+    replay("npy_stack_info", |_, data| harness::npy_stack_info(data));
+}
+
+#[test]
+fn npy_stack_info_with_overflowing_sizes_is_an_error() {
+    for name in ["chunk_sizes_overflow.pickle", "array_size_overflow.pickle"] {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/regressions/npy_stack_info")
+            .join(name);
+        let err =
+            mmnpy::partitioned::pickle::read_info(&std::fs::read(path).unwrap()).expect_err(name);
+        assert!(err.to_string().contains("overflow"), "{name}: {err}");
+    }
+}

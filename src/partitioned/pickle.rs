@@ -486,6 +486,18 @@ fn interpret(value: &Value) -> Result<StackInfo> {
             chunks.len()
         )));
     }
+    // The logical shape and byte count must be representable: `StackInfo::shape` sums the
+    // chunk sizes, and a hostile `info` could list sizes whose sum overflows.
+    let mut bytes = dtype.itemsize() as u64;
+    for sizes in &chunks {
+        let len = sizes
+            .iter()
+            .try_fold(0u64, |total, &n| total.checked_add(n))
+            .ok_or_else(|| bad("the chunk sizes overflow"))?;
+        bytes = bytes
+            .checked_mul(len)
+            .ok_or_else(|| bad("the array's size overflows"))?;
+    }
     Ok(StackInfo {
         chunks,
         dtype,
