@@ -724,15 +724,30 @@ mod tests {
     #[test]
     fn round_trips_big_ints_and_many_chunks() {
         let info = StackInfo {
+            // Sizes beyond 32 bits (LONG1 in the pickle) whose total still fits in memory
+            // sizes: an unrepresentable total is refused (see `refuses_overflowing_sizes`).
             chunks: vec![
-                (0..30_000u64).map(|i| i * 1_000_003).collect(),
+                (0..30_000u64)
+                    .map(|i| i * 1_000_003)
+                    .chain([1 << 40])
+                    .collect(),
                 vec![7],
-                vec![1 << 40],
             ],
             dtype: DType::parse(">i4").unwrap(),
             axis: 0,
         };
         assert_eq!(read_info(&write_info(&info)).unwrap(), info);
+    }
+
+    #[test]
+    fn refuses_overflowing_sizes() {
+        let info = StackInfo {
+            chunks: vec![vec![1 << 40], vec![1 << 40]],
+            dtype: DType::parse("<f8").unwrap(),
+            axis: 0,
+        };
+        let err = read_info(&write_info(&info)).unwrap_err().to_string();
+        assert!(err.contains("overflows"), "{err}");
     }
 
     #[test]
