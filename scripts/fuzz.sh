@@ -93,6 +93,5 @@ for target in "${targets[@]}"; do
 done
 
 echo
-echo "npy_stack: no target yet (the npy-stack info reader is on another branch; see fuzz/README.md)"
 printf '%s\n' "${summary[@]}"
 exit "$failed"

@@ -296,7 +296,7 @@ fn run(bytes: &[u8]) -> Result<Rc<Value>> {
             }
             b't' => {
                 let items = pop_mark(&mut stack)?;
-                marks -= 1;
+                marks = marks.saturating_sub(1);
                 stack.push(Rc::new(tuple(items)?));
             }
             b'}' => stack.push(Rc::new(Value::Dict(Vec::new()))),
@@ -307,8 +307,11 @@ fn run(bytes: &[u8]) -> Result<Rc<Value>> {
                     }
                     stack.split_off(stack.len() - 2)
                 } else {
-                    marks -= 1;
-                    pop_mark(&mut stack)?
+                    // Pop first: SETITEMS without a MARK is an error, not an underflow
+                    // (found by the npy_stack_info fuzz target).
+                    let items = pop_mark(&mut stack)?;
+                    marks = marks.saturating_sub(1);
+                    items
                 };
                 if items.iter().any(|v| matches!(**v, Value::Mark)) {
                     return Err(bad(format!("MARK inside dict items at byte {at}")));
