@@ -640,3 +640,61 @@ mod parquet {
         assert!(!dir.path().join("c.parquet").exists());
     }
 }
+
+#[test]
+fn csv_import_reports_every_input_byte_as_progress_and_progress_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = fixture("pandas_header.csv");
+    let plain = dir.path().join("plain.npy");
+    let watched = dir.path().join("watched.npy");
+    csv_to_npy(
+        &input,
+        &plain,
+        &CsvReadOptions::default(),
+        Overwrite::Refuse,
+    )
+    .unwrap();
+    let seen = std::sync::atomic::AtomicU64::new(0);
+    let hook = |n: u64| {
+        seen.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+    };
+    mmnpy::convert::csv::csv_to_npy_with_progress(
+        &input,
+        &watched,
+        &CsvReadOptions::default(),
+        Overwrite::Refuse,
+        &hook,
+    )
+    .unwrap();
+    assert_eq!(
+        std::fs::read(&plain).unwrap(),
+        std::fs::read(&watched).unwrap()
+    );
+    // Every byte after the header line is reported exactly once.
+    let len = std::fs::metadata(&input).unwrap().len();
+    let reported = seen.load(std::sync::atomic::Ordering::Relaxed);
+    let header_line = std::fs::read(&input)
+        .unwrap()
+        .iter()
+        .position(|&b| b == b'\n')
+        .unwrap() as u64
+        + 1;
+    assert_eq!(reported, len - header_line);
+
+    // The CLI with a progress bar asked for writes the same file and nothing on stdout.
+    let cli = dir.path().join("cli.npy");
+    let out = crate::fixture::mmnpy()
+        .args(["--progress", "always", "convert"])
+        .arg(&input)
+        .arg("-o")
+        .arg(&cli)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.stdout.is_empty());
+    assert_eq!(std::fs::read(&plain).unwrap(), std::fs::read(&cli).unwrap());
+}

@@ -115,6 +115,18 @@ pub fn csv_to_npy(
     opts: &CsvReadOptions,
     overwrite: Overwrite,
 ) -> Result<Report> {
+    csv_to_npy_with_progress(input, output, opts, overwrite, &|_| {})
+}
+
+/// [`csv_to_npy`], calling `progress(bytes)` with the input bytes of each window as it is
+/// parsed (for a progress bar over the input file's length).
+pub fn csv_to_npy_with_progress(
+    input: &Path,
+    output: &Path,
+    opts: &CsvReadOptions,
+    overwrite: Overwrite,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<Report> {
     check_delimiter(opts.delimiter)?;
     check_output(output, &[input], overwrite)?;
     let file = open_regular_file(input, false).at(input)?;
@@ -129,7 +141,10 @@ pub fn csv_to_npy(
     let region = map::map(&file, 0, len, Access::ReadOnly).at(input)?;
     let data = region.bytes();
     let layout = Layout::detect(data, opts)?;
-    let release = |start: usize, end: usize| region.release(start, end - start);
+    let release = |start: usize, end: usize| {
+        region.release(start, end - start);
+        progress((end - start) as u64);
+    };
     let (rows, bytes_out) = crate::dispatch_scalar!(opts.dtype.scalar(), T => {
         write_npy::<T>(data, &layout, opts, output, overwrite, &release)
     })

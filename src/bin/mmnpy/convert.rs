@@ -189,6 +189,7 @@ fn list(text: Option<&str>) -> Option<Vec<String>> {
 /// What a format-specific conversion needs to know.
 struct Job<'a> {
     args: &'a Args,
+    global: &'a Global,
     from: Format,
     to: Format,
     overwrite: Overwrite,
@@ -207,6 +208,7 @@ pub(crate) fn run(args: Args, global: &Global) -> anyhow::Result<()> {
     let start = Instant::now();
     let job = Job {
         args: &args,
+        global,
         from,
         to,
         overwrite,
@@ -308,7 +310,9 @@ fn parse_signed_shape(text: &str) -> anyhow::Result<Vec<i64>> {
 
 /// CSV/TSV in both directions.
 fn csv(job: &Job<'_>) -> anyhow::Result<Report> {
-    use mmnpy::convert::csv::{CsvReadOptions, CsvWriteOptions, csv_to_npy, npy_to_csv};
+    use mmnpy::convert::csv::{
+        CsvReadOptions, CsvWriteOptions, csv_to_npy_with_progress, npy_to_csv,
+    };
     let args = job.args;
     let text_format = if job.from == Format::Npy {
         job.to
@@ -338,7 +342,12 @@ fn csv(job: &Job<'_>) -> anyhow::Result<Report> {
         header,
         dtype,
     };
-    Ok(csv_to_npy(&args.input, &args.output, &opts, job.overwrite)?)
+    let len = std::fs::metadata(&args.input).map(|m| m.len()).unwrap_or(0);
+    let bar = bytes_bar(job.global, len, "convert");
+    let inc = |n: u64| bar.inc(n);
+    let report = csv_to_npy_with_progress(&args.input, &args.output, &opts, job.overwrite, &inc);
+    bar.finish_and_clear();
+    Ok(report?)
 }
 
 /// npz member extraction.
