@@ -142,19 +142,12 @@ impl OpenOptions {
         }
         let file_len = file.metadata().map_err(|e| Error::io("stat", e))?.len();
         let header = Header::read_from(&mut file, self.max_header_size, Some(file_len))?;
-        let end = header.end()?;
-        if end > file_len {
-            return Err(ErrorKind::Truncated {
-                what: "data",
-                needed: end,
-                found: file_len,
-            }
-            .into());
-        }
-        let region = map::map(
+        let region = map_data(
             &file,
             header.data_offset(),
-            usize::try_from(header.nbytes()).map_err(|_| ErrorKind::Overflow("data size"))?,
+            header.nbytes(),
+            header.end()?,
+            file_len,
             access,
         )?;
         Ok(NpyFile {
@@ -167,6 +160,29 @@ impl OpenOptions {
             file,
         })
     }
+}
+
+/// Map the `nbytes` of data at byte `start` of `file`, after checking that the data's `end`
+/// (counted the way the caller counts `limit`) is within `limit`: a short file is a
+/// [`ErrorKind::Truncated`] error in every mode, never a mapping past the end of the file.
+fn map_data(
+    file: &File,
+    start: u64,
+    nbytes: u64,
+    end: u64,
+    limit: u64,
+    access: Access,
+) -> Result<Region> {
+    if end > limit {
+        return Err(ErrorKind::Truncated {
+            what: "data",
+            needed: end,
+            found: limit,
+        }
+        .into());
+    }
+    let len = usize::try_from(nbytes).map_err(|_| ErrorKind::Overflow("data size"))?;
+    map::map(file, start, len, access)
 }
 
 /// Open an `.npy` stored inside another file (an uncompressed `.npz` member): the `len` bytes
@@ -200,19 +216,14 @@ fn open_embedded_inner(path: &Path, offset: u64, len: u64) -> Result<NpyFile> {
         DEFAULT_MAX_HEADER_SIZE,
         Some(len),
     )?;
-    let end = header.end()?;
-    if end > len {
-        return Err(ErrorKind::Truncated {
-            what: "data",
-            needed: end,
-            found: len,
-        }
-        .into());
-    }
-    let region = map::map(
+    // `offset + len` did not overflow and the data offset is within `len` once `map_data`'s
+    // check passes, so the saturation never reaches a mapping.
+    let region = map_data(
         &file,
-        offset + header.data_offset(),
-        usize::try_from(header.nbytes()).map_err(|_| ErrorKind::Overflow("data size"))?,
+        offset.saturating_add(header.data_offset()),
+        header.nbytes(),
+        header.end()?,
+        len,
         Access::ReadOnly,
     )?;
     Ok(NpyFile {
@@ -240,20 +251,8 @@ fn open_raw_inner(path: &Path, header: Header) -> Result<NpyFile> {
     let file = open_regular_file(path, false)?;
     map::lock(&file, false)?;
     let file_len = file.metadata().map_err(|e| Error::io("stat", e))?.len();
-    if header.nbytes() > file_len {
-        return Err(ErrorKind::Truncated {
-            what: "data",
-            needed: header.nbytes(),
-            found: file_len,
-        }
-        .into());
-    }
-    let region = map::map(
-        &file,
-        0,
-        usize::try_from(header.nbytes()).map_err(|_| ErrorKind::Overflow("data size"))?,
-        Access::ReadOnly,
-    )?;
+    let nbytes = header.nbytes();
+    let region = map_data(&file, 0, nbytes, nbytes, file_len, Access::ReadOnly)?;
     Ok(NpyFile {
         path: path.to_path_buf(),
         header,

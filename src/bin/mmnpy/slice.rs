@@ -44,14 +44,19 @@ pub(crate) fn run(args: Args, global: &Global) -> anyhow::Result<()> {
         .progress(&report);
     let out = slice_to_file(&input, &selection, &args.output, &options)?;
     bar.finish_and_clear();
+    report_written(global, &out);
+    Ok(())
+}
+
+/// Unless `--quiet`: one stderr line saying what was written (stdout stays for requested data).
+pub(crate) fn report_written(global: &Global, out: &mmnpy::NpyFile) {
     if !global.quiet {
         eprintln!(
             "wrote {}: shape {:?}, {} ({} bytes)",
-            args.output.display(),
+            out.path().display(),
             out.shape(),
             out.header().descr(),
             out.header().nbytes()
         );
     }
-    Ok(())
 }

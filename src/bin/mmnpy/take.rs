@@ -6,7 +6,8 @@ use anyhow::Context;
 use mmnpy::NpyFile;
 use mmnpy::ops::{Indices, OutputOptions, take_to_file};
 
-use crate::{Global, progress, slice::overwrite};
+use crate::slice::{overwrite, report_written};
+use crate::{Global, progress};
 
 #[derive(clap::Args, Debug)]
 pub(crate) struct Args {
@@ -65,14 +66,6 @@ pub(crate) fn run(args: Args, global: &Global) -> anyhow::Result<()> {
         .progress(&report);
     let out = take_to_file(&input, &indices, axis, &args.output, &options)?;
     bar.finish_and_clear();
-    if !global.quiet {
-        eprintln!(
-            "wrote {}: shape {:?}, {} ({} bytes)",
-            args.output.display(),
-            out.shape(),
-            out.header().descr(),
-            out.header().nbytes()
-        );
-    }
+    report_written(global, &out);
     Ok(())
 }
