@@ -698,3 +698,25 @@ fn csv_import_reports_every_input_byte_as_progress_and_progress_changes_nothing(
     assert!(out.stdout.is_empty());
     assert_eq!(std::fs::read(&plain).unwrap(), std::fs::read(&cli).unwrap());
 }
+
+#[test]
+fn complex_arrays_have_no_parquet_type_and_nothing_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("z.npy");
+    let mut a = NpyFile::create(&input, DType::parse("<c16").unwrap(), &[3, 2], Order::C).unwrap();
+    a.persist().unwrap();
+    drop(a);
+    let output = dir.path().join("z.parquet");
+    let err = mmnpy::convert::parquet::npy_to_parquet(
+        &NpyFile::open(&input).unwrap(),
+        &output,
+        None,
+        Overwrite::Refuse,
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string().contains("complex128 has no parquet type"),
+        "{err}"
+    );
+    assert_eq!(listing(dir.path()), ["z.npy"]);
+}

@@ -443,128 +443,40 @@ pub fn npy_to_parquet(
         None => (0..ncols).map(|c| format!("c{c}")).collect(),
     };
     let scalar = input.dtype().scalar();
-    let bytes_out = match scalar {
-        Scalar::C64 | Scalar::C128 => {
-            return Err(Error::invalid(format!(
-                "{} has no parquet type (export the real and imaginary parts as separate columns)",
-                scalar.name()
-            ))
-            .with_path(input.path()));
-        }
-        Scalar::Bool => export::<Bool>(
-            input,
-            rows,
-            ncols,
-            &names,
-            output,
-            overwrite,
-            DataType::Boolean,
-        ),
-        Scalar::I8 => export::<i8>(
-            input,
-            rows,
-            ncols,
-            &names,
-            output,
-            overwrite,
-            DataType::Int8,
-        ),
-        Scalar::I16 => export::<i16>(
-            input,
-            rows,
-            ncols,
-            &names,
-            output,
-            overwrite,
-            DataType::Int16,
-        ),
-        Scalar::I32 => export::<i32>(
-            input,
-            rows,
-            ncols,
-            &names,
-            output,
-            overwrite,
-            DataType::Int32,
-        ),
-        Scalar::I64 => export::<i64>(
-            input,
-            rows,
-            ncols,
-            &names,
-            output,
-            overwrite,
-            DataType::Int64,
-        ),
-        Scalar::U8 => export::<u8>(
-            input,
-            rows,
-            ncols,
-            &names,
-            output,
-            overwrite,
-            DataType::UInt8,
-        ),
-        Scalar::U16 => export::<u16>(
-            input,
-            rows,
-            ncols,
-            &names,
-            output,
-            overwrite,
-            DataType::UInt16,
-        ),
-        Scalar::U32 => export::<u32>(
-            input,
-            rows,
-            ncols,
-            &names,
-            output,
-            overwrite,
-            DataType::UInt32,
-        ),
-        Scalar::U64 => export::<u64>(
-            input,
-            rows,
-            ncols,
-            &names,
-            output,
-            overwrite,
-            DataType::UInt64,
-        ),
-        Scalar::F16 => export::<f16>(
-            input,
-            rows,
-            ncols,
-            &names,
-            output,
-            overwrite,
-            DataType::Float16,
-        ),
-        Scalar::F32 => export::<f32>(
-            input,
-            rows,
-            ncols,
-            &names,
-            output,
-            overwrite,
-            DataType::Float32,
-        ),
-        Scalar::F64 => export::<f64>(
-            input,
-            rows,
-            ncols,
-            &names,
-            output,
-            overwrite,
-            DataType::Float64,
-        ),
-    }
+    let Some(data_type) = arrow_type(scalar) else {
+        return Err(Error::invalid(format!(
+            "{} has no parquet type (export the real and imaginary parts as separate columns)",
+            scalar.name()
+        ))
+        .with_path(input.path()));
+    };
+    let bytes_out = crate::dispatch_scalar!(scalar, T => {
+        export::<T>(input, rows, ncols, &names, output, overwrite, data_type)
+    })
     .at(output)?;
     Ok(Report {
         rows: rows as u64,
         bytes_in: input.header().nbytes(),
         bytes_out,
+    })
+}
+
+/// The Arrow type a column of `scalar` is exported as; none for complex numbers.
+fn arrow_type(scalar: Scalar) -> Option<DataType> {
+    Some(match scalar {
+        Scalar::Bool => DataType::Boolean,
+        Scalar::I8 => DataType::Int8,
+        Scalar::I16 => DataType::Int16,
+        Scalar::I32 => DataType::Int32,
+        Scalar::I64 => DataType::Int64,
+        Scalar::U8 => DataType::UInt8,
+        Scalar::U16 => DataType::UInt16,
+        Scalar::U32 => DataType::UInt32,
+        Scalar::U64 => DataType::UInt64,
+        Scalar::F16 => DataType::Float16,
+        Scalar::F32 => DataType::Float32,
+        Scalar::F64 => DataType::Float64,
+        Scalar::C64 | Scalar::C128 => return None,
     })
 }
 
