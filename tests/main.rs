@@ -17,6 +17,7 @@ mod interop;
 mod modes;
 mod ops;
 mod pipeline;
+mod progress;
 mod props;
 mod regressions;
 mod scaleout;

@@ -118,8 +118,8 @@ pub fn csv_to_npy(
     csv_to_npy_with_progress(input, output, opts, overwrite, &|_| {})
 }
 
-/// [`csv_to_npy`], calling `progress(bytes)` with the input bytes of each window as it is
-/// parsed (for a progress bar over the input file's length).
+/// [`csv_to_npy`], calling `progress(bytes)` with the input bytes of the header line, then of
+/// each window as it is parsed: the calls add up to the input file's length.
 pub fn csv_to_npy_with_progress(
     input: &Path,
     output: &Path,
@@ -141,6 +141,11 @@ pub fn csv_to_npy_with_progress(
     let region = map::map(&file, 0, len, Access::ReadOnly).at(input)?;
     let data = region.bytes();
     let layout = Layout::detect(data, opts)?;
+    // The header line is read once detected; the windows cover the rest of the file, so the
+    // reports add up to its length.
+    if layout.body_start > 0 {
+        progress(layout.body_start as u64);
+    }
     let release = |start: usize, end: usize| {
         region.release(start, end - start);
         progress((end - start) as u64);
@@ -673,6 +678,18 @@ pub fn npy_to_csv(
     opts: &CsvWriteOptions,
     overwrite: Overwrite,
 ) -> Result<Report> {
+    npy_to_csv_with_progress(input, output, opts, overwrite, &|_| {})
+}
+
+/// [`npy_to_csv`], calling `progress(bytes)` with the input data bytes of each window of rows
+/// as it is written: the calls add up to the array's data size (`header().nbytes()`).
+pub fn npy_to_csv_with_progress(
+    input: &NpyFile,
+    output: &Path,
+    opts: &CsvWriteOptions,
+    overwrite: Overwrite,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<Report> {
     check_delimiter(opts.delimiter)?;
     check_output(output, &[input.path()], overwrite)?;
     let (rows, columns) = table_shape(input, "text")?;
@@ -681,7 +698,7 @@ pub fn npy_to_csv(
         crate::convert::check_columns_without_rows(input, rows, columns)?;
     }
     let bytes_out = crate::dispatch_scalar!(input.dtype().scalar(), T => {
-        write_text::<T>(input, rows, columns, opts, output, overwrite)
+        write_text::<T>(input, rows, columns, opts, output, overwrite, progress)
     })
     .at(output)?;
     Ok(Report {
@@ -701,6 +718,7 @@ fn write_text<T: Text>(
     opts: &CsvWriteOptions,
     output: &Path,
     overwrite: Overwrite,
+    progress: &(dyn Fn(u64) + Sync),
 ) -> Result<u64> {
     let mut out = std::io::BufWriter::with_capacity(1 << 20, AtomicFile::new(output)?);
     let mut written = 0u64;
@@ -744,11 +762,12 @@ fn write_text<T: Text>(
             out.write_all(text).map_err(write_err)?;
             written += text.len() as u64;
         }
+        let start = window.start * block_rows * row_bytes;
+        let end = (window.end * block_rows).min(rows) * row_bytes;
         if !fortran {
-            let start = window.start * block_rows * row_bytes;
-            let end = (window.end * block_rows).min(rows) * row_bytes;
             input.release(start, end - start);
         }
+        progress((end - start) as u64);
         block = window.end;
     }
     let mut out = out

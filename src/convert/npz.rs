@@ -240,6 +240,30 @@ impl<R: Read> Read for Recording<'_, R> {
     }
 }
 
+/// Bytes inflated (or copied) between two progress reports.
+const COPY_BLOCK: usize = 1 << 20;
+
+/// `io::copy` a block at a time, reporting each block written.
+fn copy_reporting(
+    from: &mut impl Read,
+    to: &mut impl Write,
+    progress: &(dyn Fn(u64) + Sync),
+) -> io::Result<u64> {
+    let mut block = vec![0u8; COPY_BLOCK];
+    let mut copied = 0u64;
+    loop {
+        let n = match from.read(&mut block) {
+            Ok(0) => return Ok(copied),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        to.write_all(&block[..n])?;
+        copied += n as u64;
+        progress(n as u64);
+    }
+}
+
 /// Extract one member of an `.npz` to an `.npy` file, byte for byte, streaming (a compressed
 /// member is inflated through a fixed buffer, never loaded whole). The member's header is
 /// validated and its length checked; the zip CRC is verified.
@@ -248,6 +272,19 @@ pub fn extract_member(
     member: &str,
     output: &Path,
     overwrite: Overwrite,
+) -> Result<Report> {
+    extract_member_with_progress(input, member, output, overwrite, &|_| {})
+}
+
+/// [`extract_member`], calling `progress(bytes)` with the member bytes written as they are
+/// inflated or copied (a block at a time): the calls add up to the member's size
+/// ([`Member::size`]), the length of the extracted `.npy` file.
+pub fn extract_member_with_progress(
+    input: &Path,
+    member: &str,
+    output: &Path,
+    overwrite: Overwrite,
+    progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Report> {
     check_output(output, &[input], overwrite)?;
     let archive = NpzArchive::open(input)?;
@@ -265,7 +302,9 @@ pub fn extract_member(
     let mut out = io::BufWriter::with_capacity(1 << 20, AtomicFile::new(output)?);
     let copied = (|| -> Result<u64> {
         out.write_all(&head).map_err(|e| Error::io("write", e))?;
-        let rest = io::copy(&mut entry, &mut out).map_err(|e| Error::io("copy member", e))?;
+        progress(head.len() as u64);
+        let rest = copy_reporting(&mut entry, &mut out, progress)
+            .map_err(|e| Error::io("copy member", e))?;
         Ok(head.len() as u64 + rest)
     })()
     .at(output)?;

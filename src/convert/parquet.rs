@@ -19,6 +19,7 @@
 use std::fs::File;
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::{
@@ -73,6 +74,20 @@ pub fn parquet_to_npy(
     columns: Option<&[String]>,
     dtype: DType,
     overwrite: Overwrite,
+) -> Result<Report> {
+    parquet_to_npy_with_progress(input, output, columns, dtype, overwrite, &|_| {})
+}
+
+/// [`parquet_to_npy`], calling `progress(bytes)` with input file bytes as the work advances:
+/// the bytes outside the row groups (magic, footer) once the footer is read, then each row
+/// group's compressed size as it is decoded. The calls add up to the file's length.
+pub fn parquet_to_npy_with_progress(
+    input: &Path,
+    output: &Path,
+    columns: Option<&[String]>,
+    dtype: DType,
+    overwrite: Overwrite,
+    progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Report> {
     check_output(output, &[input], overwrite)?;
     let file = crate::array::open_regular_file(input, false).at(input)?;
@@ -136,6 +151,7 @@ pub fn parquet_to_npy(
         mask: &mask,
         positions: &positions,
         names: &names,
+        progress: InputProgress::new(bytes_in, &meta, progress),
     };
     let bytes_out = crate::dispatch_scalar!(dtype.scalar(), T => {
         job.run::<T>(output, dtype, total_rows, overwrite)
@@ -153,6 +169,68 @@ struct Import<'a> {
     mask: &'a ProjectionMask,
     positions: &'a [usize],
     names: &'a [String],
+    progress: InputProgress<'a>,
+}
+
+/// Progress over the input file's bytes, reported per row group. The footer's sizes are not
+/// trusted to add up: each report is capped at what is left of the file, and whatever the
+/// row groups do not account for is reported up front, so the total is the file's length.
+struct InputProgress<'a> {
+    file_len: u64,
+    /// Each row group's compressed size as the footer states it.
+    group_bytes: Vec<u64>,
+    reported: AtomicU64,
+    hook: &'a (dyn Fn(u64) + Sync),
+}
+
+impl<'a> InputProgress<'a> {
+    fn new(
+        file_len: u64,
+        meta: &ArrowReaderMetadata,
+        hook: &'a (dyn Fn(u64) + Sync),
+    ) -> InputProgress<'a> {
+        let group_bytes: Vec<u64> = meta
+            .metadata()
+            .row_groups()
+            .iter()
+            .map(|g| u64::try_from(g.compressed_size()).unwrap_or(0))
+            .collect();
+        let in_groups = group_bytes
+            .iter()
+            .fold(0u64, |sum, &b| sum.saturating_add(b));
+        let progress = InputProgress {
+            file_len,
+            group_bytes,
+            reported: AtomicU64::new(0),
+            hook,
+        };
+        progress.report(file_len.saturating_sub(in_groups));
+        progress
+    }
+
+    /// Report `bytes` more, capped at what is left of the file. Called from one thread at a
+    /// time (the window loop), so the load and store need not be one atomic step.
+    fn report(&self, bytes: u64) {
+        let reported = self.reported.load(Ordering::Relaxed);
+        let bytes = bytes.min(self.file_len - reported);
+        if bytes > 0 {
+            self.reported.store(reported + bytes, Ordering::Relaxed);
+            (self.hook)(bytes);
+        }
+    }
+
+    /// Row groups `groups` are decoded.
+    fn groups_done(&self, groups: std::ops::Range<usize>) {
+        let bytes = self.group_bytes[groups]
+            .iter()
+            .fold(0u64, |sum, &b| sum.saturating_add(b));
+        self.report(bytes);
+    }
+
+    /// The import is complete: report whatever is left.
+    fn finish(&self) {
+        self.report(self.file_len - self.reported.load(Ordering::Relaxed));
+    }
 }
 
 impl Import<'_> {
@@ -196,6 +274,7 @@ impl Import<'_> {
                     .into_iter()
                     .collect::<Result<Vec<Vec<T>>>>()
                     .at(self.input)?;
+                self.progress.groups_done(window.clone());
                 let mut parts = parts;
                 if !dtype.is_native() {
                     for part in &mut parts {
@@ -211,6 +290,7 @@ impl Import<'_> {
         })
         .at(output)?;
         out.commit(overwrite)?;
+        self.progress.finish();
         header.end()
     }
 
@@ -428,6 +508,19 @@ pub fn npy_to_parquet(
     names: Option<&[String]>,
     overwrite: Overwrite,
 ) -> Result<Report> {
+    npy_to_parquet_with_progress(input, output, names, overwrite, &|_| {})
+}
+
+/// [`npy_to_parquet`], calling `progress(bytes)` with the input data bytes of each batch of
+/// rows as it is handed to the writer: the calls add up to the array's data size
+/// (`header().nbytes()`).
+pub fn npy_to_parquet_with_progress(
+    input: &NpyFile,
+    output: &Path,
+    names: Option<&[String]>,
+    overwrite: Overwrite,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<Report> {
     check_output(output, &[input.path()], overwrite)?;
     let (rows, ncols) = table_shape(input, "parquet")?;
     crate::convert::check_columns_without_rows(input, rows, ncols)?;
@@ -451,7 +544,13 @@ pub fn npy_to_parquet(
         .with_path(input.path()));
     };
     let bytes_out = crate::dispatch_scalar!(scalar, T => {
-        export::<T>(input, rows, ncols, &names, output, overwrite, data_type)
+        let table = Table {
+            rows,
+            ncols,
+            names: &names,
+            data_type,
+        };
+        export::<T>(input, &table, output, overwrite, progress)
     })
     .at(output)?;
     Ok(Report {
@@ -512,15 +611,27 @@ fn column_array<T: Element>(values: Vec<T>, data_type: &DataType) -> ArrayRef {
     }
 }
 
-fn export<T: Element>(
-    input: &NpyFile,
+/// The shape and columns of an export.
+struct Table<'a> {
     rows: usize,
     ncols: usize,
-    names: &[String],
+    names: &'a [String],
+    data_type: DataType,
+}
+
+fn export<T: Element>(
+    input: &NpyFile,
+    table: &Table<'_>,
     output: &Path,
     overwrite: Overwrite,
-    data_type: DataType,
+    progress: &(dyn Fn(u64) + Sync),
 ) -> Result<u64> {
+    let Table {
+        rows,
+        ncols,
+        names,
+        ref data_type,
+    } = *table;
     let schema = Arc::new(Schema::new(
         names
             .iter()
@@ -562,12 +673,13 @@ fn export<T: Element>(
                 if !dtype.is_native() {
                     swap_bytes_in_place(dtype.scalar(), bytemuck::cast_slice_mut(&mut values));
                 }
-                column_array(values, &data_type)
+                column_array(values, data_type)
             })
             .collect();
         let batch = RecordBatch::try_new(schema.clone(), columns)
             .map_err(|e| Error::invalid(e.to_string()))?;
         writer.write(&batch).map_err(parquet_error)?;
+        progress(((end - start) * ncols * size) as u64);
         start = end;
     }
     // into_inner writes the footer.

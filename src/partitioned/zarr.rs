@@ -150,7 +150,9 @@ pub fn write(
                 swap_bytes_in_place(dtype.scalar(), data.to_mut());
             }
             if let Some(p) = progress {
-                p(data.len() as u64);
+                // An edge chunk is padded to the full chunk shape: count only the part inside
+                // the array, so the reports add up to the array's size.
+                p(bytes_inside(&index, &chunks, &shape, itemsize));
             }
             array
                 .store_chunk(&index, ArrayBytes::new_flen(data))
@@ -197,6 +199,18 @@ fn unflatten(mut flat: u64, grid: &[u64]) -> Vec<u64> {
 
 /// The bytes of one whole chunk (edge chunks padded with zeros to the full chunk shape), in the
 /// input's byte order. Whole-row chunks inside the array are borrowed from the mapping.
+/// The bytes of chunk `index` that lie inside an array of `shape` (less than a whole chunk at
+/// the array's far edges).
+fn bytes_inside(index: &[u64], chunks: &[u64], shape: &[usize], itemsize: usize) -> u64 {
+    let elements: u64 = index
+        .iter()
+        .zip(chunks)
+        .zip(shape)
+        .map(|((&i, &c), &d)| c.min((d as u64).saturating_sub(i * c)))
+        .product();
+    elements * itemsize as u64
+}
+
 fn gather_chunk<'a>(input: &'a dyn Source, index: &[u64], chunks: &[u64]) -> Cow<'a, [u8]> {
     let shape = input.shape();
     let itemsize = input.dtype().itemsize();

@@ -71,7 +71,9 @@ pub(crate) fn run(args: Args, global: &Global) -> anyhow::Result<()> {
         version: args.version.as_deref().map(Version::parse).transpose()?,
     };
     let start = Instant::now();
-    let total = files.iter().map(|f| f.header().nbytes()).sum();
+    // The concatenation reports output bytes as it writes them (in --dtype, if given).
+    let out_itemsize = opts.dtype.unwrap_or(files[0].dtype()).itemsize() as u64;
+    let total = files.iter().map(|f| f.len() as u64 * out_itemsize).sum();
     let bar = bytes_bar(global, total, "cat");
     let inc = |n: u64| bar.inc(n);
     let report = concatenate(&files, &args.output, &opts, overwrite, Some(&inc))?;

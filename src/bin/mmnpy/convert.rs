@@ -217,7 +217,10 @@ pub(crate) fn run(args: Args, global: &Global) -> anyhow::Result<()> {
         (Format::Npy, Format::Npy | Format::Raw) => {
             let opts = npy_options(&args)?;
             let input = NpyFile::open(&args.input)?;
-            let bar = bytes_bar(global, input.header().nbytes(), "convert");
+            // The cast reports output bytes as it writes them.
+            let (dtype, _) = opts.target(&input);
+            let total = (input.len() * dtype.itemsize()) as u64;
+            let bar = bytes_bar(global, total, "convert");
             let inc = |n: u64| bar.inc(n);
             let report = if to == Format::Npy {
                 npy_to_npy(&input, &args.output, &opts, overwrite, Some(&inc))?
@@ -254,8 +257,9 @@ pub(crate) fn run(args: Args, global: &Global) -> anyhow::Result<()> {
                     .unwrap_or_default(),
                 version: args.version.as_deref().map(Version::parse).transpose()?,
             };
+            // The bytes after --offset are copied and reported.
             let len = std::fs::metadata(&args.input).map(|m| m.len()).unwrap_or(0);
-            let bar = bytes_bar(global, len, "convert");
+            let bar = bytes_bar(global, len.saturating_sub(args.offset), "convert");
             let inc = |n: u64| bar.inc(n);
             let report = raw_to_npy(&args.input, &args.output, &opts, overwrite, Some(&inc))?;
             bar.finish_and_clear();
@@ -311,7 +315,7 @@ fn parse_signed_shape(text: &str) -> anyhow::Result<Vec<i64>> {
 /// CSV/TSV in both directions.
 fn csv(job: &Job<'_>) -> anyhow::Result<Report> {
     use mmnpy::convert::csv::{
-        CsvReadOptions, CsvWriteOptions, csv_to_npy_with_progress, npy_to_csv,
+        CsvReadOptions, CsvWriteOptions, csv_to_npy_with_progress, npy_to_csv_with_progress,
     };
     let args = job.args;
     let text_format = if job.from == Format::Npy {
@@ -326,7 +330,11 @@ fn csv(job: &Job<'_>) -> anyhow::Result<Report> {
             delimiter,
             header: args.header,
         };
-        return Ok(npy_to_csv(&input, &args.output, &opts, job.overwrite)?);
+        let bar = bytes_bar(job.global, input.header().nbytes(), "convert");
+        let inc = |n: u64| bar.inc(n);
+        let report = npy_to_csv_with_progress(&input, &args.output, &opts, job.overwrite, &inc);
+        bar.finish_and_clear();
+        return Ok(report?);
     }
     let header = match (args.header, args.no_header) {
         (true, _) => Some(true),
@@ -357,41 +365,59 @@ fn npz(job: &Job<'_>) -> anyhow::Result<Report> {
         .member
         .as_deref()
         .context("npz input needs --member NAME (`mmnpy info X.npz` lists them)")?;
-    Ok(mmnpy::convert::npz::extract_member(
+    use mmnpy::convert::npz::{NpzArchive, extract_member_with_progress};
+    let size = NpzArchive::open(&job.args.input)?.member(member)?.size();
+    let bar = bytes_bar(job.global, size, "extract");
+    let inc = |n: u64| bar.inc(n);
+    let report = extract_member_with_progress(
         &job.args.input,
         member,
         &job.args.output,
         job.overwrite,
-    )?)
+        &inc,
+    );
+    bar.finish_and_clear();
+    Ok(report?)
 }
 
 /// Parquet in both directions.
 #[cfg(feature = "parquet")]
 fn parquet(job: &Job<'_>) -> anyhow::Result<Report> {
-    use mmnpy::convert::parquet::{npy_to_parquet, parquet_to_npy};
+    use mmnpy::convert::parquet::{npy_to_parquet_with_progress, parquet_to_npy_with_progress};
     let args = job.args;
     if job.from == Format::Npy {
         let names = list(args.names.as_deref());
         let input = NpyFile::open(&args.input)?;
-        return Ok(npy_to_parquet(
+        let bar = bytes_bar(job.global, input.header().nbytes(), "convert");
+        let inc = |n: u64| bar.inc(n);
+        let report = npy_to_parquet_with_progress(
             &input,
             &args.output,
             names.as_deref(),
             job.overwrite,
-        )?);
+            &inc,
+        );
+        bar.finish_and_clear();
+        return Ok(report?);
     }
     let columns = list(args.columns.as_deref());
     let dtype = match args.dtype.as_deref() {
         Some(d) => DType::parse(d)?,
         None => DType::native(mmnpy::Scalar::F64),
     };
-    Ok(parquet_to_npy(
+    let len = std::fs::metadata(&args.input).map(|m| m.len()).unwrap_or(0);
+    let bar = bytes_bar(job.global, len, "convert");
+    let inc = |n: u64| bar.inc(n);
+    let report = parquet_to_npy_with_progress(
         &args.input,
         &args.output,
         columns.as_deref(),
         dtype,
         job.overwrite,
-    )?)
+        &inc,
+    );
+    bar.finish_and_clear();
+    Ok(report?)
 }
 
 /// Parquet support was left out of this build (`--no-default-features`).

@@ -29,7 +29,15 @@ pub(crate) fn bytes_bar(global: &Global, total: u64, message: &str) -> ProgressB
     if !show {
         return ProgressBar::hidden();
     }
-    let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+    let target = if global.progress == When::Always && !std::io::stderr().is_terminal() {
+        // indicatif hides a bar whose terminal is not a tty (or is `TERM=dumb`); `always` is
+        // asked for precisely when drawing anyway is wanted (a log file, a test), so draw
+        // through the same stderr handle without that check.
+        ProgressDrawTarget::term_like_with_hz(Box::new(console::Term::stderr()), 20)
+    } else {
+        ProgressDrawTarget::stderr()
+    };
+    let bar = ProgressBar::with_draw_target(Some(total), target);
     let style = ProgressStyle::with_template(
         "{msg} [{bar:30}] {bytes}/{total_bytes} {binary_bytes_per_sec} eta {eta}",
     )
