@@ -694,6 +694,7 @@ fn csv_import_reports_every_input_byte_as_progress_and_progress_changes_nothing(
     assert_eq!(std::fs::read(&plain).unwrap(), std::fs::read(&cli).unwrap());
 }
 
+#[cfg(feature = "parquet")]
 #[test]
 fn complex_arrays_have_no_parquet_type_and_nothing_is_written() {
     let dir = tempfile::tempdir().unwrap();

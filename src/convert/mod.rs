@@ -2,6 +2,16 @@
 //! and writes its output atomically (see [`AtomicFile`](crate::AtomicFile)).
 //!
 //! One module per format; this module names the formats and what a conversion reports.
+//!
+//! Progress: every conversion takes a byte-count hook, `&(dyn Fn(u64) + Sync)`, called as the
+//! work advances (per window, row group, batch or inflated block); its calls add up to exactly
+//! the job's size, so a progress bar over that size ends full. The hook is an `Option`
+//! argument ([`npy::npy_to_npy`] and [`npy::npy_to_raw`]: the output's data bytes, in the
+//! target dtype; [`raw::raw_to_npy`]: the data bytes after the offset) or a `*_with_progress`
+//! twin of the plain function ([`csv::csv_to_npy_with_progress`] and
+//! [`csv::npy_to_csv_with_progress`], [`npz::extract_member_with_progress`], and with the
+//! `parquet` feature `parquet::parquet_to_npy_with_progress` and
+//! `parquet::npy_to_parquet_with_progress`), whose docs say which bytes it counts.
 
 pub mod csv;
 pub mod npy;

@@ -182,6 +182,8 @@ fn delimiter(args: &Args, format: Format) -> anyhow::Result<u8> {
     }
 }
 
+/// A comma-separated list (Parquet `--columns` and `--names`).
+#[cfg(feature = "parquet")]
 fn list(text: Option<&str>) -> Option<Vec<String>> {
     text.map(|t| t.split(',').map(|s| s.trim().to_string()).collect())
 }
