@@ -14,6 +14,7 @@ mod kernel;
 pub mod naive;
 mod plan;
 mod reducible;
+mod simd;
 mod source;
 mod stats;
 #[cfg(test)]
