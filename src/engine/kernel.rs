@@ -536,6 +536,27 @@ mod tests {
     }
 
     #[test]
+    fn a_shift_far_from_the_mean_falls_back_to_the_two_pass() {
+        // 1e8 + k/1000: the sums around shift 0 cancel catastrophically; around the mean
+        // they do not.
+        let xs: Vec<f64> = (0..2000).map(|k| 1e8 + k as f64 / 1000.0).collect();
+        let sums_around = |shift: f64| {
+            let mut lanes = Lanes::new();
+            pairwise_scan::<f64, false>(&xs, shift, &mut lanes)
+        };
+        assert_eq!(shifted_m2(sums_around(0.0), 2000), None);
+        let exact = (2000.0f64.powi(3) - 2000.0) / 12.0 / 1e6; // n (n² - 1) / 12, steps of 1e-3
+        let m2 = shifted_m2(sums_around(1e8 + 0.9995), 2000).unwrap();
+        assert!(((m2 - exact) / exact).abs() < 1e-9, "m2 {m2} exact {exact}");
+        // Around the first element (push_run's shift for a first run) the ramp's correction is
+        // 3 times m2: refused, so the run is summed two-pass around its mean.
+        assert_eq!(shifted_m2(sums_around(xs[0]), 2000), None);
+        let p = partial_of(&xs, 0, &IndexMap::Identity);
+        let two_pass = centred_squares::<f64, false>(&xs, p.mean());
+        assert!(((p.m2 - two_pass) / two_pass).abs() < 1e-9);
+    }
+
+    #[test]
     fn extremes_and_ties_follow_numpy() {
         let xs = [3.0, f64::NAN, -1.0, 7.0, -1.0, 7.0];
         let p = partial_of(&xs, 0, &IndexMap::Identity);
