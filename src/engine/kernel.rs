@@ -5,13 +5,19 @@
 //! Accuracy: float runs are summed pairwise exactly like numpy (8 accumulators over leaves of
 //! 128, halves split at multiples of 8), and run sums are combined with Neumaier's compensated
 //! addition, so the error never exceeds numpy's pairwise bound. Integer sums are exact
-//! (`i64` per run, `i128` across runs). Variance is computed two-pass within each run (the run
-//! is in L1) and merged across runs with Chan et al.'s pairwise update.
+//! (`i64` per run, `i128` across runs). Float runs are read once: the same scan sums the
+//! deviations from a shift and their squares, on the same pairwise tree, and the centred sum
+//! of squares follows by exact algebra, guarded against cancellation (see [`push_run`]);
+//! integer runs, and float runs the guard refuses, take a second, two-pass scan of the run
+//! (in L1). Runs are merged with Chan et al.'s pairwise update.
+//!
+//! Speed: the scan's leaf over `f64` runs in explicit SIMD ([`simd`](crate::engine::simd)),
+//! with the same bits as the portable leaf here; it is what `mmnpy stats` spends its time in.
 //!
 //! This module works on slices only; it knows nothing of files, mappings or threads.
 
 use crate::engine::elements::{RUN, Real};
-use crate::engine::simd::LeafLanes;
+use crate::engine::simd::{LeafLanes, tree};
 
 /// Neumaier's compensated sum: `sum + comp` carries about twice the working precision.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -173,8 +179,9 @@ fn pick<T: Real>(
     }
 }
 
-/// Per-lane NaN counts, non-zero counts and extremes, updated by the scan over a run. Four
-/// lanes, not eight: with the eight lanes of each sum they still fit the SSE2 registers.
+/// Per-lane NaN counts, non-zero counts and extremes, updated by the scan over a run (the
+/// portable leaf updates them element by element, the SIMD leaf once per leaf). Four lanes:
+/// enough to break the dependency chains of the element-by-element updates.
 struct Lanes<T> {
     nan: [u32; 4],
     nonzero: [u32; 4],
@@ -309,11 +316,10 @@ fn pairwise_scan<T: Real, const SKIP_NAN: bool>(
         }
         .unwrap_or_else(|| portable_leaf::<T, SKIP_NAN>(whole, shift, lanes));
         lanes.absorb(&leaf);
-        let tree = |l: &[f64; 8]| ((l[0] + l[1]) + (l[2] + l[3])) + ((l[4] + l[5]) + (l[6] + l[7]));
         let mut s = Sums {
-            sum: tree(&leaf.sum),
-            shifted: tree(&leaf.shifted),
-            squares: tree(&leaf.squares),
+            sum: leaf.sum,
+            shifted: leaf.shifted,
+            squares: leaf.squares,
         };
         for &x in tail {
             lanes.update::<SKIP_NAN>(0, x);
@@ -336,24 +342,24 @@ fn portable_leaf<T: Real, const SKIP_NAN: bool>(
     shift: f64,
     lanes: &mut Lanes<T>,
 ) -> LeafLanes<T> {
-    let mut leaf = LeafLanes {
-        sum: [0.0; 8],
-        shifted: [0.0; 8],
-        squares: [0.0; 8],
-        nonzero: 0,
-        lo: T::MIN_INIT,
-        hi: T::MAX_INIT,
-    };
+    let (mut sum, mut shifted, mut squares) = ([0.0f64; 8], [0.0f64; 8], [0.0f64; 8]);
     for chunk in xs.chunks_exact(8) {
         for k in 0..8 {
             let (v, d) = kept::<T, SKIP_NAN>(chunk[k], shift);
-            leaf.sum[k] += v;
-            leaf.shifted[k] += d;
-            leaf.squares[k] += d * d;
+            sum[k] += v;
+            shifted[k] += d;
+            squares[k] += d * d;
             lanes.update::<SKIP_NAN>(k, chunk[k]);
         }
     }
-    leaf
+    LeafLanes {
+        sum: tree(&sum),
+        shifted: tree(&shifted),
+        squares: tree(&squares),
+        nonzero: 0,
+        lo: T::MIN_INIT,
+        hi: T::MAX_INIT,
+    }
 }
 
 /// Exact sum of a run of at most [`RUN`] integers (via `(hi, lo)` halves), fused with the

@@ -7,23 +7,22 @@
 //!
 //! Both versions compute exactly what [`kernel`](crate::engine::kernel)'s portable leaf
 //! computes, in the same order: lane `k` of each sum adds the elements at positions
-//! `k, k + 8, k + 16, ...` one after the other, with separate IEEE additions, subtractions and
-//! multiplications (never fused multiply-adds), so every machine gives the same bits. The
+//! `k, k + 8, k + 16, ...` one after the other, and the lanes are combined by [`tree`], with
+//! separate IEEE additions, subtractions and multiplications (never fused multiply-adds), so
+//! every machine gives the same bits. The
 //! extremes are order-free (a minimum is a minimum) and the counts are integers.
 //!
 //! The only `unsafe` here calls the `#[target_feature]` functions: the AVX2 one after the CPU
 //! reported AVX2, the SSE2 one always (SSE2 is part of x86_64); see SAFETY.md. Loads and
 //! stores go through `bytemuck` casts, never pointers.
 
-#![allow(unsafe_code)]
-
-/// What the SIMD leaf hands back: the 8 lanes of each sum over the leaf's whole 8-element
-/// chunks, the number of non-zero elements among them and their extremes.
+/// What a leaf hands back: each sum over the leaf's whole 8-element chunks (its 8 lanes
+/// combined by [`tree`]), the number of non-zero elements among them and their extremes.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) struct LeafLanes<T> {
-    pub(crate) sum: [f64; 8],
-    pub(crate) shifted: [f64; 8],
-    pub(crate) squares: [f64; 8],
+    pub(crate) sum: f64,
+    pub(crate) shifted: f64,
+    pub(crate) squares: f64,
     pub(crate) nonzero: u64,
     pub(crate) lo: T,
     pub(crate) hi: T,
@@ -50,6 +49,11 @@ pub(crate) fn leaf_f64(_xs: &[f64], _shift: f64) -> Option<LeafLanes<f64>> {
     None
 }
 
+/// numpy's combination of its 8 accumulators: `((l0 + l1) + (l2 + l3)) + ((l4 + l5) + (l6 + l7))`.
+pub(crate) fn tree(l: &[f64; 8]) -> f64 {
+    ((l[0] + l[1]) + (l[2] + l[3])) + ((l[4] + l[5]) + (l[6] + l[7]))
+}
+
 /// The smaller of the lanes (the first on ties, like the portable lanes' `less` select).
 fn min_of(lanes: &[f64]) -> f64 {
     lanes
@@ -70,20 +74,28 @@ mod x86 {
 
     use bytemuck::cast;
 
-    use super::{LeafLanes, max_of, min_of};
+    use super::{LeafLanes, max_of, min_of, tree};
 
-    /// Two registers of four lanes as the eight lanes `[a..., b...]`.
-    fn lanes4(a: __m256d, b: __m256d) -> [f64; 8] {
-        let (a, b): ([f64; 4], [f64; 4]) = (cast(a), cast(b));
-        [a[0], a[1], a[2], a[3], b[0], b[1], b[2], b[3]]
+    /// [`tree`] of the eight lanes `[a..., b...]` of two registers, in registers: the
+    /// horizontal add gives `[a0 + a1, b0 + b1, a2 + a3, b2 + b3]`, and adding its halves
+    /// gives `[(a0 + a1) + (a2 + a3), (b0 + b1) + (b2 + b3)]`: the same additions.
+    #[target_feature(enable = "avx2")]
+    fn tree4(a: __m256d, b: __m256d) -> f64 {
+        let pairs = _mm256_hadd_pd(a, b);
+        let quads = _mm_add_pd(
+            _mm256_castpd256_pd128(pairs),
+            _mm256_extractf128_pd::<1>(pairs),
+        );
+        let [left, right]: [f64; 2] = cast(quads);
+        left + right
     }
 
-    /// Four registers of two lanes as the eight lanes in order.
-    fn lanes2(r: [__m128d; 4]) -> [f64; 8] {
+    /// [`tree`] of four registers of two lanes, in order.
+    fn tree2(r: [__m128d; 4]) -> f64 {
         let r: [[f64; 2]; 4] = r.map(cast);
-        [
+        tree(&[
             r[0][0], r[0][1], r[1][0], r[1][1], r[2][0], r[2][1], r[3][0], r[3][1],
-        ]
+        ])
     }
 
     /// The AVX2 leaf: lanes 0-3 and 4-7 of each sum in one register each.
@@ -117,9 +129,9 @@ mod x86 {
         let counts: [u64; 4] = cast(nonzero);
         let (lo, hi): ([f64; 4], [f64; 4]) = (cast(lo), cast(hi));
         LeafLanes {
-            sum: lanes4(s0, s1),
-            shifted: lanes4(d0, d1),
-            squares: lanes4(q0, q1),
+            sum: tree4(s0, s1),
+            shifted: tree4(d0, d1),
+            squares: tree4(q0, q1),
             nonzero: counts.iter().sum(),
             lo: min_of(&lo),
             hi: max_of(&hi),
@@ -150,9 +162,9 @@ mod x86 {
         let counts: [u64; 2] = cast(nonzero);
         let (lo, hi): ([f64; 2], [f64; 2]) = (cast(lo), cast(hi));
         LeafLanes {
-            sum: lanes2(s),
-            shifted: lanes2(d),
-            squares: lanes2(q),
+            sum: tree2(s),
+            shifted: tree2(d),
+            squares: tree2(q),
             nonzero: counts.iter().sum(),
             lo: min_of(&lo),
             hi: max_of(&hi),
@@ -168,31 +180,29 @@ mod tests {
 
     /// The obvious loops the SIMD versions must reproduce bit for bit.
     fn portable(xs: &[f64], shift: f64) -> LeafLanes<f64> {
-        let mut out = LeafLanes {
-            sum: [0.0; 8],
-            shifted: [0.0; 8],
-            squares: [0.0; 8],
-            nonzero: 0,
-            lo: min_of(xs),
-            hi: max_of(xs),
-        };
+        let (mut sum, mut shifted, mut squares) = ([0.0; 8], [0.0; 8], [0.0; 8]);
         for chunk in xs.chunks_exact(8) {
             for (k, &x) in chunk.iter().enumerate() {
                 let e = x - shift;
-                out.sum[k] += x;
-                out.shifted[k] += e;
-                out.squares[k] += e * e;
-                out.nonzero += (x != 0.0) as u64;
+                sum[k] += x;
+                shifted[k] += e;
+                squares[k] += e * e;
             }
         }
-        out
+        LeafLanes {
+            sum: tree(&sum),
+            shifted: tree(&shifted),
+            squares: tree(&squares),
+            nonzero: xs.iter().filter(|&&x| x != 0.0).count() as u64,
+            lo: min_of(xs),
+            hi: max_of(xs),
+        }
     }
 
     /// Sums compared by their bits; extremes by value (the sign of a zero extreme depends
     /// on the lane order, and the kernel reports the element found at the extreme's index).
     fn same(a: &LeafLanes<f64>, b: &LeafLanes<f64>) -> bool {
-        let bits =
-            |l: &LeafLanes<f64>| [l.sum, l.shifted, l.squares].map(|lanes| lanes.map(f64::to_bits));
+        let bits = |l: &LeafLanes<f64>| [l.sum, l.shifted, l.squares].map(f64::to_bits);
         bits(a) == bits(b) && a.nonzero == b.nonzero && a.lo == b.lo && a.hi == b.hi
     }
 
