@@ -42,15 +42,17 @@
 //! never truncates a file it maps, takes advisory locks (shared for `r`/`c`, exclusive for
 //! `r+`/`w+`; a conflict is an immediate error), and writes new files by atomic rename, so
 //! readers of the old file keep a valid inode. Locks bind only cooperating processes: another
-//! program truncating a mapped file makes the next access raise SIGBUS. All `unsafe` code is in
-//! one private module that owns the mappings. For untrusted files that fit in memory,
+//! program truncating a mapped file makes the next access raise SIGBUS. The `unsafe` code for
+//! mappings is in one private module that owns them (the only other `unsafe` calls the SIMD
+//! statistics loop after checking the CPU). For untrusted files that fit in memory,
 //! [`read_array`] reads into owned memory instead. SAFETY.md in the repository states the
 //! model in full.
 
 pub mod dtype;
 mod error;
 pub mod header;
-// The one module allowed `unsafe` (Cargo.toml denies it everywhere else; see SAFETY.md).
+// The mapping module, allowed `unsafe` (Cargo.toml denies it elsewhere but for engine::simd;
+// see SAFETY.md).
 #[allow(unsafe_code)]
 mod map;
 mod read;

@@ -1,5 +1,6 @@
-//! The only module that writes `unsafe`: file mappings, their access advice, and the advisory
-//! locks that make mapping a shared file defensible.
+//! The module that owns every `unsafe` touching memory (the only other `unsafe` is the CPU-checked
+//! SIMD call in `engine::simd`): file mappings, their access advice, and the advisory locks that
+//! make mapping a shared file defensible.
 //!
 //! # Why mapping is exposed through safe functions
 //! A mapping of a file is sound only while nobody truncates or changes the file underneath it

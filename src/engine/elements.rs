@@ -8,6 +8,7 @@
 use half::f16;
 
 use crate::dtype::{Bool, Element, swap_bytes_in_place};
+use crate::engine::simd::{self, LeafLanes};
 use crate::engine::stats::Value;
 
 /// Elements per run: a run of `f64` (16 KiB) stays in L1 while a kernel makes its few passes
@@ -74,6 +75,13 @@ pub(crate) trait Real: Element {
     fn less(self, other: Self) -> bool;
     /// The value for reporting.
     fn value(self) -> Value;
+    /// The leaf of the fused statistics scan (`xs`: whole 8-element chunks, no NaN) in
+    /// explicit SIMD, or `None` where there is none for this type and machine. Must give the
+    /// same bits as the portable leaf in the kernel.
+    fn simd_leaf(xs: &[Self], shift: f64) -> Option<LeafLanes<Self>> {
+        let _ = (xs, shift);
+        None
+    }
 }
 
 const LOW32: i64 = 0xffff_ffff;
@@ -187,8 +195,13 @@ impl Real for Bool {
     }
 }
 
+/// For float types without a SIMD leaf.
+fn no_simd_leaf<T>(_xs: &[T], _shift: f64) -> Option<LeafLanes<T>> {
+    None
+}
+
 macro_rules! real_float {
-    ($($t:ty => $variant:ident),*) => {$(
+    ($($t:ty => $variant:ident, $leaf:path),*) => {$(
         impl Real for $t {
             const IS_FLOAT: bool = true;
             const MIN_INIT: Self = <$t>::INFINITY;
@@ -205,10 +218,12 @@ macro_rules! real_float {
             #[inline(always)]
             fn less(self, other: Self) -> bool { self < other }
             fn value(self) -> Value { Value::$variant(self.into()) }
+            #[inline(always)]
+            fn simd_leaf(xs: &[Self], shift: f64) -> Option<LeafLanes<Self>> { $leaf(xs, shift) }
         }
     )*};
 }
-real_float!(f32 => F32, f64 => Float);
+real_float!(f32 => F32, no_simd_leaf, f64 => Float, simd::leaf_f64);
 
 impl Real for f16 {
     const IS_FLOAT: bool = true;

@@ -5,12 +5,19 @@
 //! Accuracy: float runs are summed pairwise exactly like numpy (8 accumulators over leaves of
 //! 128, halves split at multiples of 8), and run sums are combined with Neumaier's compensated
 //! addition, so the error never exceeds numpy's pairwise bound. Integer sums are exact
-//! (`i64` per run, `i128` across runs). Variance is computed two-pass within each run (the run
-//! is in L1) and merged across runs with Chan et al.'s pairwise update.
+//! (`i64` per run, `i128` across runs). Float runs are read once: the same scan sums the
+//! deviations from a shift and their squares, on the same pairwise tree, and the centred sum
+//! of squares follows by exact algebra, guarded against cancellation (see [`push_run`]);
+//! integer runs, and float runs the guard refuses, take a second, two-pass scan of the run
+//! (in L1). Runs are merged with Chan et al.'s pairwise update.
+//!
+//! Speed: the scan's leaf over `f64` runs in explicit SIMD ([`simd`](crate::engine::simd)),
+//! with the same bits as the portable leaf here; it is what `mmnpy stats` spends its time in.
 //!
 //! This module works on slices only; it knows nothing of files, mappings or threads.
 
 use crate::engine::elements::{RUN, Real};
+use crate::engine::simd::{LeafLanes, tree};
 
 /// Neumaier's compensated sum: `sum + comp` carries about twice the working precision.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -172,10 +179,12 @@ fn pick<T: Real>(
     }
 }
 
-/// Per-lane NaN counts and extremes, updated by the first pass over a run. Four lanes, not
-/// eight: with the eight sums they still fit the SSE2 registers without spilling.
+/// Per-lane NaN counts, non-zero counts and extremes, updated by the scan over a run (the
+/// portable leaf updates them element by element, the SIMD leaf once per leaf). Four lanes:
+/// enough to break the dependency chains of the element-by-element updates.
 struct Lanes<T> {
     nan: [u32; 4],
+    nonzero: [u32; 4],
     lo: [T; 4],
     hi: [T; 4],
 }
@@ -184,6 +193,7 @@ impl<T: Real> Lanes<T> {
     fn new() -> Lanes<T> {
         Lanes {
             nan: [0; 4],
+            nonzero: [0; 4],
             lo: [T::MIN_INIT; 4],
             hi: [T::MAX_INIT; 4],
         }
@@ -196,12 +206,24 @@ impl<T: Real> Lanes<T> {
         if COUNT_NAN {
             self.nan[k] += x.is_nan() as u32;
         }
-        self.lo[k] = if x.less(self.lo[k]) { x } else { self.lo[k] };
-        self.hi[k] = if self.hi[k].less(x) { x } else { self.hi[k] };
+        self.nonzero[k] += x.is_nonzero() as u32;
+        self.update_extremes(k, x, x);
     }
 
-    /// `(nan_count, min, max)` over all lanes.
-    fn finish(&self) -> (u64, T, T) {
+    /// Fold in the non-zero count and extremes of a leaf.
+    fn absorb(&mut self, leaf: &LeafLanes<T>) {
+        self.nonzero[0] += leaf.nonzero as u32;
+        self.update_extremes(0, leaf.lo, leaf.hi);
+    }
+
+    #[inline(always)]
+    fn update_extremes(&mut self, k: usize, lo: T, hi: T) {
+        self.lo[k] = if lo.less(self.lo[k]) { lo } else { self.lo[k] };
+        self.hi[k] = if self.hi[k].less(hi) { hi } else { self.hi[k] };
+    }
+
+    /// `(nan_count, nonzero_count, min, max)` over all lanes.
+    fn finish(&self) -> (u64, u64, T, T) {
         let mut min = T::MIN_INIT;
         let mut max = T::MAX_INIT;
         for k in 0..4 {
@@ -216,56 +238,127 @@ impl<T: Real> Lanes<T> {
                 max
             };
         }
-        (self.nan.iter().map(|&c| c as u64).sum(), min, max)
+        let total = |c: &[u32; 4]| c.iter().map(|&c| c as u64).sum();
+        (total(&self.nan), total(&self.nonzero), min, max)
     }
 }
 
-/// `x` as a summand: NaN counts as 0 when `SKIP_NAN`. Without NaN in the run both give the
-/// same bits.
+/// The three sums of the one-pass scan: the plain sum of the values, and the sums of the
+/// deviations `d = x - shift` and of their squares. NaN contributes nothing to any of them
+/// when it is skipped.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+struct Sums {
+    sum: f64,
+    shifted: f64,
+    squares: f64,
+}
+
+impl std::ops::Add for Sums {
+    type Output = Sums;
+    fn add(self, other: Sums) -> Sums {
+        Sums {
+            sum: self.sum + other.sum,
+            shifted: self.shifted + other.shifted,
+            squares: self.squares + other.squares,
+        }
+    }
+}
+
+impl Sums {
+    /// Add one element sequentially (the short tails of numpy's pairwise sum).
+    #[inline(always)]
+    fn push<T: Real, const SKIP_NAN: bool>(&mut self, x: T, shift: f64) {
+        let (v, d) = kept::<T, SKIP_NAN>(x, shift);
+        self.sum += v;
+        self.shifted += d;
+        self.squares += d * d;
+    }
+}
+
+/// `x` as a summand and its deviation from `shift`: NaN counts as 0 for both when
+/// `SKIP_NAN`. Without NaN in the run both give the same bits.
 #[inline(always)]
-fn kept<T: Real, const SKIP_NAN: bool>(x: T) -> f64 {
+fn kept<T: Real, const SKIP_NAN: bool>(x: T, shift: f64) -> (f64, f64) {
     if SKIP_NAN && x.is_nan() {
-        0.0
+        (0.0, 0.0)
     } else {
-        x.to_f64()
+        let v = x.to_f64();
+        (v, v - shift)
     }
 }
 
 /// numpy's pairwise summation (`pairwise_sum` in `loops_utils.h`) in `f64`, skipping NaN,
-/// fused with the NaN count and min/max lanes so a run is read once for all of them.
+/// fused with the shifted sums (the same tree: 8 lanes over leaves of at most 128, so their
+/// rounding error grows like the sum's), the NaN and non-zero counts and the min/max lanes,
+/// so a run is read once for all of them.
 ///
 /// `SKIP_NAN = false` is the fast scan of a run without NaN: it neither tests nor counts
 /// them. Its sum is NaN if the run held one (NaN propagates through every addition), and
 /// then the caller scans again with `SKIP_NAN = true`; otherwise every `kept` was the value
 /// itself, so both scans give the same bits.
-fn pairwise_scan<T: Real, const SKIP_NAN: bool>(xs: &[T], lanes: &mut Lanes<T>) -> f64 {
+fn pairwise_scan<T: Real, const SKIP_NAN: bool>(
+    xs: &[T],
+    shift: f64,
+    lanes: &mut Lanes<T>,
+) -> Sums {
     if xs.len() < 8 {
-        let mut s = 0.0;
+        let mut s = Sums::default();
         for &x in xs {
             lanes.update::<SKIP_NAN>(0, x);
-            s += kept::<T, SKIP_NAN>(x);
+            s.push::<T, SKIP_NAN>(x, shift);
         }
         s
     } else if xs.len() <= 128 {
-        let mut sums = [0.0f64; 8];
-        let mut chunks = xs.chunks_exact(8);
-        for chunk in &mut chunks {
-            for k in 0..8 {
-                sums[k] += kept::<T, SKIP_NAN>(chunk[k]);
-                lanes.update::<SKIP_NAN>(k, chunk[k]);
-            }
+        let (whole, tail) = xs.split_at(xs.len() / 8 * 8);
+        let leaf = match SKIP_NAN {
+            false => T::simd_leaf(whole, shift),
+            true => None,
         }
-        let mut s = ((sums[0] + sums[1]) + (sums[2] + sums[3]))
-            + ((sums[4] + sums[5]) + (sums[6] + sums[7]));
-        for &x in chunks.remainder() {
+        .unwrap_or_else(|| portable_leaf::<T, SKIP_NAN>(whole, shift, lanes));
+        lanes.absorb(&leaf);
+        let mut s = Sums {
+            sum: leaf.sum,
+            shifted: leaf.shifted,
+            squares: leaf.squares,
+        };
+        for &x in tail {
             lanes.update::<SKIP_NAN>(0, x);
-            s += kept::<T, SKIP_NAN>(x);
+            s.push::<T, SKIP_NAN>(x, shift);
         }
         s
     } else {
         let half = xs.len() / 2 / 8 * 8;
-        pairwise_scan::<T, SKIP_NAN>(&xs[..half], lanes)
-            + pairwise_scan::<T, SKIP_NAN>(&xs[half..], lanes)
+        pairwise_scan::<T, SKIP_NAN>(&xs[..half], shift, lanes)
+            + pairwise_scan::<T, SKIP_NAN>(&xs[half..], shift, lanes)
+    }
+}
+
+/// The leaf of [`pairwise_scan`] over whole 8-element chunks, in portable code: lane `k` of
+/// each sum adds the elements at `k, k + 8, ...` in turn (what numpy's 8 accumulators do).
+/// NaN counts and extremes go straight into `lanes`; the returned extremes are neutral.
+#[inline(always)]
+fn portable_leaf<T: Real, const SKIP_NAN: bool>(
+    xs: &[T],
+    shift: f64,
+    lanes: &mut Lanes<T>,
+) -> LeafLanes<T> {
+    let (mut sum, mut shifted, mut squares) = ([0.0f64; 8], [0.0f64; 8], [0.0f64; 8]);
+    for chunk in xs.chunks_exact(8) {
+        for k in 0..8 {
+            let (v, d) = kept::<T, SKIP_NAN>(chunk[k], shift);
+            sum[k] += v;
+            shifted[k] += d;
+            squares[k] += d * d;
+            lanes.update::<SKIP_NAN>(k, chunk[k]);
+        }
+    }
+    LeafLanes {
+        sum: tree(&sum),
+        shifted: tree(&shifted),
+        squares: tree(&squares),
+        nonzero: 0,
+        lo: T::MIN_INIT,
+        hi: T::MAX_INIT,
     }
 }
 
@@ -293,78 +386,114 @@ fn split_sum_scan<T: Real>(xs: &[T], lanes: &mut Lanes<T>) -> i128 {
     ((h as i128) << 32) + l as i128
 }
 
-/// Sum of squared deviations from `mean` of the non-NaN elements, and the non-zero count.
+/// Sum of squared deviations from `mean` of the non-NaN elements: the exact two-pass
+/// formula, for integer runs and for float runs the one-pass shift did not suit.
 /// `SKIP_NAN = false` when the run holds no NaN (the same bits, without the test).
-fn centred_squares<T: Real, const SKIP_NAN: bool>(xs: &[T], mean: f64) -> (f64, u64) {
+fn centred_squares<T: Real, const SKIP_NAN: bool>(xs: &[T], mean: f64) -> f64 {
     let mut lanes = [0.0f64; 8];
-    let mut nonzero = [0u32; 8];
     let mut chunks = xs.chunks_exact(8);
     for chunk in &mut chunks {
         for k in 0..8 {
             let x = chunk[k];
             let d = x.to_f64() - mean;
             lanes[k] += if SKIP_NAN && x.is_nan() { 0.0 } else { d * d };
-            nonzero[k] += x.is_nonzero() as u32;
         }
     }
     let mut s = ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3]))
         + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
-    let mut z: u64 = nonzero.iter().map(|&c| c as u64).sum();
     for &x in chunks.remainder() {
         let d = x.to_f64() - mean;
         s += if SKIP_NAN && x.is_nan() { 0.0 } else { d * d };
-        z += x.is_nonzero() as u64;
     }
-    (s, z)
+    s
+}
+
+/// The one-pass variance is used only when the correction `(Σd)²/n` is at most this
+/// fraction of the result `Σd² - (Σd)²/n`: then the cancellation costs at most a few percent
+/// of the result's accuracy, far less than the shorter summation tree gains over the old
+/// two-pass lanes (see [`push_run`]). Otherwise the run falls back to the exact two-pass.
+const MAX_CORRECTION: f64 = 1.0 / 64.0;
+
+/// The centred sum of squares of `count` values from their shifted sums, or `None` when the
+/// shift was too far from their mean for the subtraction to be accurate (or a sum is not
+/// finite: infinities, where the two-pass gives numpy's NaN).
+fn shifted_m2(sums: Sums, count: u64) -> Option<f64> {
+    let correction = sums.shifted * (sums.shifted / count as f64);
+    let m2 = sums.squares - correction;
+    (m2.is_finite() && correction <= m2 * MAX_CORRECTION).then_some(m2)
 }
 
 fn equal<T: Real>(a: T, b: T) -> bool {
     !a.less(b) && !b.less(a)
 }
 
-/// Where `target` occurs in `xs` (whose first element sits at memory position `first`), as a
-/// reported index: the first occurrence if `index` is monotone, else the smallest mapped one.
-fn locate<T: Real>(xs: &[T], target: T, first: u64, index: &IndexMap) -> u64 {
+/// Where `target` occurs in `xs` (whose first element sits at memory position `first`): the
+/// extreme as found there, with its reported index (the first occurrence if `index` is
+/// monotone, else the smallest mapped one). The value comes from the element itself, so the
+/// sign of a zero extreme does not depend on the order in which lanes met `0.0` and `-0.0`.
+fn locate<T: Real>(xs: &[T], target: T, first: u64, index: &IndexMap) -> Extreme<T> {
     let mut hits = xs
         .iter()
         .enumerate()
         .filter(|&(_, &x)| !x.is_nan() && equal(x, target))
-        .map(|(i, _)| index.map(first + i as u64));
-    if index.monotone() {
-        hits.next().unwrap_or(u64::MAX)
+        .map(|(i, &x)| Extreme {
+            value: x,
+            index: index.map(first + i as u64),
+        });
+    let found = if index.monotone() {
+        hits.next()
     } else {
-        hits.min().unwrap_or(u64::MAX)
-    }
+        hits.min_by_key(|e| e.index)
+    };
+    found.unwrap_or(Extreme {
+        value: target,
+        index: u64::MAX,
+    })
 }
 
 /// Fold one run `xs` (at most [`RUN`] elements, the first at memory position `first`) into
 /// `acc`, which holds the statistics of everything before it.
+///
+/// Floats are read once: the sum, the NaN and non-zero counts, the extremes and the sums of
+/// `d = x - shift` and `d²` in one scan, with `shift` the mean of the elements before (in this
+/// partial, so it depends on the chunk plan only) or the run's first element. Then
+/// `m2 = Σd² - (Σd)²/n` is exact algebra and, when `(Σd)²/n` is small next to `m2`
+/// (`MAX_CORRECTION`), as accurate as the centred two-pass; when it is not (a first run whose
+/// first element is far from its mean, sorted data, infinities) the run is scanned again with
+/// the exact two-pass formula around its own mean.
 pub(crate) fn push_run<T: Real>(acc: &mut Partial<T>, xs: &[T], first: u64, index: &IndexMap) {
     debug_assert!(xs.len() <= RUN);
     let mut lanes = Lanes::new();
     let mut run = Partial::<T>::default();
+    let mut shifted = None;
     if T::IS_FLOAT {
-        let mut sum = pairwise_scan::<T, false>(xs, &mut lanes);
-        if sum.is_nan() {
+        let shift = if acc.count > 0 {
+            acc.mean()
+        } else {
+            xs.first().map_or(0.0, |x| x.to_f64())
+        };
+        let shift = if shift.is_finite() { shift } else { 0.0 };
+        let mut sums = pairwise_scan::<T, false>(xs, shift, &mut lanes);
+        if sums.sum.is_nan() {
             // A NaN in the run (or inf - inf): the careful scan, which skips and counts NaN.
             lanes = Lanes::new();
-            sum = pairwise_scan::<T, true>(xs, &mut lanes);
+            sums = pairwise_scan::<T, true>(xs, shift, &mut lanes);
         }
-        run.fsum.add(sum);
+        run.fsum.add(sums.sum);
+        shifted = Some(sums);
     } else {
         run.isum = split_sum_scan(xs, &mut lanes);
     }
-    let (nan, min, max) = lanes.finish();
+    let (nan, nonzero, min, max) = lanes.finish();
     run.nan_count = nan;
-    run.count = xs.len() as u64 - nan;
-    let (m2, nonzero) = if nan == 0 {
-        centred_squares::<T, false>(xs, run.mean())
-    } else {
-        centred_squares::<T, true>(xs, run.mean())
-    };
     run.nonzero = nonzero;
+    run.count = xs.len() as u64 - nan;
     if run.count > 0 {
-        run.m2 = m2;
+        run.m2 = match shifted.and_then(|sums| shifted_m2(sums, run.count)) {
+            Some(m2) => m2,
+            None if nan == 0 => centred_squares::<T, false>(xs, run.mean()),
+            None => centred_squares::<T, true>(xs, run.mean()),
+        };
         // Only search for the index when this run can change the answer: it beats the
         // running extreme, or ties it and the index order is not monotone.
         let monotone = index.monotone();
@@ -373,16 +502,10 @@ pub(crate) fn push_run<T: Real>(acc: &mut Partial<T>, xs: &[T], first: u64, inde
             Some(h) => better(cand, h.value) || (!monotone && equal(cand, h.value)),
         };
         if wins(min, acc.min, &|a, b| a.less(b)) {
-            run.min = Some(Extreme {
-                value: min,
-                index: locate(xs, min, first, index),
-            });
+            run.min = Some(locate(xs, min, first, index));
         }
         if wins(max, acc.max, &|a, b| b.less(a)) {
-            run.max = Some(Extreme {
-                value: max,
-                index: locate(xs, max, first, index),
-            });
+            run.max = Some(locate(xs, max, first, index));
         }
     }
     acc.merge(&run);
@@ -416,6 +539,27 @@ mod tests {
             s.add(x);
         }
         assert_eq!(s.value(), 1.0);
+    }
+
+    #[test]
+    fn a_shift_far_from_the_mean_falls_back_to_the_two_pass() {
+        // 1e8 + k/1000: the sums around shift 0 cancel catastrophically; around the mean
+        // they do not.
+        let xs: Vec<f64> = (0..2000).map(|k| 1e8 + k as f64 / 1000.0).collect();
+        let sums_around = |shift: f64| {
+            let mut lanes = Lanes::new();
+            pairwise_scan::<f64, false>(&xs, shift, &mut lanes)
+        };
+        assert_eq!(shifted_m2(sums_around(0.0), 2000), None);
+        let exact = (2000.0f64.powi(3) - 2000.0) / 12.0 / 1e6; // n (n² - 1) / 12, steps of 1e-3
+        let m2 = shifted_m2(sums_around(1e8 + 0.9995), 2000).unwrap();
+        assert!(((m2 - exact) / exact).abs() < 1e-9, "m2 {m2} exact {exact}");
+        // Around the first element (push_run's shift for a first run) the ramp's correction is
+        // 3 times m2: refused, so the run is summed two-pass around its mean.
+        assert_eq!(shifted_m2(sums_around(xs[0]), 2000), None);
+        let p = partial_of(&xs, 0, &IndexMap::Identity);
+        let two_pass = centred_squares::<f64, false>(&xs, p.mean());
+        assert!(((p.m2 - two_pass) / two_pass).abs() < 1e-9);
     }
 
     #[test]

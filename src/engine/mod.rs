@@ -14,6 +14,9 @@ mod kernel;
 pub mod naive;
 mod plan;
 mod reducible;
+// Allowed `unsafe` to call its `#[target_feature]` functions (see SAFETY.md).
+#[allow(unsafe_code)]
+mod simd;
 mod source;
 mod stats;
 #[cfg(test)]

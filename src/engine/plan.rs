@@ -2,8 +2,8 @@
 //!
 //! The data is cut into blocks of whole units (elements, or rows for row-wise work) of about
 //! [`BLOCK_BYTES`]; blocks are grouped into windows of about [`WINDOW_BYTES`]. The driver runs
-//! one window's blocks in parallel, asks the kernel to read the next window ahead
-//! (`MADV_WILLNEED`), and releases the pages of the finished window (`MADV_DONTNEED`), so a
+//! one window's blocks in parallel while a side task asks the kernel to read the next window
+//! ahead (`MADV_WILLNEED`) and releases the pages of the previous one (`MADV_DONTNEED`), so a
 //! pass over any file keeps a few windows resident at most.
 
 use std::ops::Range;
@@ -188,8 +188,14 @@ impl<'a> Driver<'a> {
         acc
     }
 
-    /// The streaming skeleton: for each window of blocks, in order, prefetch the next window,
-    /// run `work(window_blocks)`, release the finished window's pages and report progress.
+    /// The streaming skeleton: for each window of blocks, in order, run `work(window_blocks)`
+    /// while a side task prefetches the next window and releases the previous one, then
+    /// report progress.
+    ///
+    /// The advice runs beside the work, not between windows: `MADV_DONTNEED` on 64 MiB takes
+    /// milliseconds (unmapping and TLB shootdowns), and done between windows it left every
+    /// worker idle for that long, window after window. At most the previous, the current and
+    /// (in the page cache only) the next window are resident.
     fn for_each_window(&self, plan: &ChunkPlan, mut work: impl FnMut(Range<usize>)) {
         let n = plan.num_blocks();
         let per_window = plan.blocks_per_window();
@@ -198,21 +204,36 @@ impl<'a> Driver<'a> {
             let last = plan.block_bytes(w.end - 1).end;
             first..last
         };
+        let source = self.source;
+        let mut previous: Option<Range<usize>> = None;
         let mut start = 0;
         while start < n {
             let window = start..(start + per_window).min(n);
-            if window.end < n {
-                let next = window_bytes(window.end..(window.end + per_window).min(n));
-                self.source.will_need(next);
-            }
-            work(window.clone());
-            let done = window_bytes(window.clone());
-            let done_len = done.len();
-            self.source.release(done);
+            let next = (window.end < n)
+                .then(|| window_bytes(window.end..(window.end + per_window).min(n)));
+            let done = previous.take();
+            rayon::in_place_scope(|scope| {
+                if next.is_some() || done.is_some() {
+                    scope.spawn(move |_| {
+                        if let Some(next) = next {
+                            source.will_need(next);
+                        }
+                        if let Some(done) = done {
+                            source.release(done);
+                        }
+                    });
+                }
+                work(window.clone());
+            });
+            let covered = window_bytes(window.clone());
             if let Some(progress) = self.progress {
-                progress(done_len as u64);
+                progress(covered.len() as u64);
             }
+            previous = Some(covered);
             start = window.end;
+        }
+        if let Some(done) = previous {
+            source.release(done);
         }
     }
 }

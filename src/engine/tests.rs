@@ -232,6 +232,42 @@ proptest! {
         let abs32: f64 = small.iter().map(|x| x.abs() as f64).sum();
         prop_assert!((got32 - exact32).abs() <= (16.0 + 3.0 + levels) * f64::EPSILON * abs32 + 1e-300);
     }
+
+    #[test]
+    fn variance_stays_accurate_with_a_huge_offset_sorted_data_and_outliers(
+        offset in 0i64..(1 << 24),
+        steps in prop::collection::vec(prop_oneof![8 => 0i64..2, 1 => -(1i64 << 16)..(1 << 16)], 2..6000),
+        sorted in any::<bool>(),
+        block in prop_oneof![Just(None), (1usize..5000).prop_map(Some)],
+    ) {
+        // x = offset + m / 8: a tiny spread (mostly 0 or 1/8) on a huge offset, with rare
+        // outliers, optionally sorted. The one-pass shifted variance loses digits when a run's
+        // shift is far from its mean (outliers first in a run, sorted runs); the guard must
+        // then fall back to the two-pass. Exact reference: 64 n^2 var = n Σy² - (Σy)² with
+        // y = 8x, integers in i128.
+        let mut scaled: Vec<i64> = steps.iter().map(|&m| 8 * offset + m).collect();
+        if sorted {
+            scaled.sort_unstable();
+        }
+        let values: Vec<f64> = scaled.iter().map(|&y| y as f64 / 8.0).collect();
+        let n = scaled.len() as i128;
+        let (sum, squares) = scaled.iter().fold((0i128, 0i128), |(s, q), &y| {
+            (s + y as i128, q + y as i128 * y as i128)
+        });
+        let exact = (n * squares - sum * sum) as f64 / (64 * n * n) as f64;
+        prop_assume!(exact > 0.0);
+        let dir = tempfile::tempdir().unwrap();
+        let file = file_of(&dir, &values, &[values.len()], Order::C, false);
+        let options = match block {
+            Some(b) => PassOptions::new().block_units(b),
+            None => PassOptions::new(),
+        };
+        let var = stats(&file, 0, &options).unwrap().var.unwrap();
+        prop_assert!(
+            ((var - exact) / exact).abs() <= 1e-12,
+            "var {} exact {} relative error {:e}", var, exact, ((var - exact) / exact).abs()
+        );
+    }
 }
 
 #[test]

@@ -1,0 +1,254 @@
+//! Explicit SIMD for the hot loop of whole-array statistics: the leaf of the fused pairwise
+//! scan over `f64` elements (see [`kernel`](crate::engine::kernel)), with SSE2 (every x86_64
+//! CPU) and AVX2 (chosen at run time) versions.
+//!
+//! Why by hand: LLVM's vectoriser packs this loop badly (it pairs lanes of different sums into
+//! one register and spills the rest), which made the one-pass scan no faster than two passes.
+//!
+//! Both versions compute exactly what [`kernel`](crate::engine::kernel)'s portable leaf
+//! computes, in the same order: lane `k` of each sum adds the elements at positions
+//! `k, k + 8, k + 16, ...` one after the other, and the lanes are combined by [`tree`], with
+//! separate IEEE additions, subtractions and multiplications (never fused multiply-adds), so
+//! every machine gives the same bits. The
+//! extremes are order-free (a minimum is a minimum) and the counts are integers.
+//!
+//! The `unsafe` here calls the `#[target_feature]` functions (the AVX2 one after the CPU
+//! reported AVX2, the SSE2 one always: SSE2 is part of x86_64) and issues a prefetch hint,
+//! which never faults; see SAFETY.md. Loads and stores go through `bytemuck` casts, never
+//! pointers.
+
+/// What a leaf hands back: each sum over the leaf's whole 8-element chunks (its 8 lanes
+/// combined by [`tree`]), the number of non-zero elements among them and their extremes.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct LeafLanes<T> {
+    pub(crate) sum: f64,
+    pub(crate) shifted: f64,
+    pub(crate) squares: f64,
+    pub(crate) nonzero: u64,
+    pub(crate) lo: T,
+    pub(crate) hi: T,
+}
+
+/// The leaf over `xs` (a multiple of 8 elements, no NaN: a NaN makes the sums NaN and the
+/// caller redoes the run carefully) around `shift`, or `None` when this target has no SIMD
+/// version (then the caller runs the portable leaf, which gives the same bits).
+#[cfg(target_arch = "x86_64")]
+pub(crate) fn leaf_f64(xs: &[f64], shift: f64) -> Option<LeafLanes<f64>> {
+    debug_assert_eq!(xs.len() % 8, 0);
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: `leaf_avx2` needs AVX2, and the CPU reported it just above.
+        Some(unsafe { x86::leaf_avx2(xs, shift) })
+    } else {
+        // SAFETY: SSE2 is part of the x86_64 baseline: every x86_64 CPU has it.
+        Some(unsafe { x86::leaf_sse2(xs, shift) })
+    }
+}
+
+/// The leaf over `xs`: no SIMD version on this target.
+#[cfg(not(target_arch = "x86_64"))]
+pub(crate) fn leaf_f64(_xs: &[f64], _shift: f64) -> Option<LeafLanes<f64>> {
+    None
+}
+
+/// numpy's combination of its 8 accumulators: `((l0 + l1) + (l2 + l3)) + ((l4 + l5) + (l6 + l7))`.
+pub(crate) fn tree(l: &[f64; 8]) -> f64 {
+    ((l[0] + l[1]) + (l[2] + l[3])) + ((l[4] + l[5]) + (l[6] + l[7]))
+}
+
+/// The smaller of the lanes (the first on ties, like the portable lanes' `less` select).
+fn min_of(lanes: &[f64]) -> f64 {
+    lanes
+        .iter()
+        .fold(f64::INFINITY, |m, &x| if x < m { x } else { m })
+}
+
+/// The larger of the lanes.
+fn max_of(lanes: &[f64]) -> f64 {
+    lanes
+        .iter()
+        .fold(f64::NEG_INFINITY, |m, &x| if m < x { x } else { m })
+}
+
+#[cfg(target_arch = "x86_64")]
+mod x86 {
+    use std::arch::x86_64::*;
+
+    use bytemuck::cast;
+
+    use super::{LeafLanes, max_of, min_of, tree};
+
+    /// [`tree`] of the eight lanes `[a..., b...]` of two registers, in registers: the
+    /// horizontal add gives `[a0 + a1, b0 + b1, a2 + a3, b2 + b3]`, and adding its halves
+    /// gives `[(a0 + a1) + (a2 + a3), (b0 + b1) + (b2 + b3)]`: the same additions.
+    #[target_feature(enable = "avx2")]
+    fn tree4(a: __m256d, b: __m256d) -> f64 {
+        let pairs = _mm256_hadd_pd(a, b);
+        let quads = _mm_add_pd(
+            _mm256_castpd256_pd128(pairs),
+            _mm256_extractf128_pd::<1>(pairs),
+        );
+        let [left, right]: [f64; 2] = cast(quads);
+        left + right
+    }
+
+    /// [`tree`] of four registers of two lanes, in order.
+    fn tree2(r: [__m128d; 4]) -> f64 {
+        let r: [[f64; 2]; 4] = r.map(cast);
+        tree(&[
+            r[0][0], r[0][1], r[1][0], r[1][1], r[2][0], r[2][1], r[3][0], r[3][1],
+        ])
+    }
+
+    /// Ask for the cache line 1 KiB past `chunk`: the hardware prefetcher stops at every 4 KiB
+    /// page boundary, this hint does not.
+    #[inline(always)]
+    fn prefetch(chunk: &[f64]) {
+        let ahead = chunk.as_ptr().wrapping_add(128).cast::<i8>();
+        // SAFETY: a prefetch is a hint that never faults and reads nothing into the program,
+        // so any address is allowed, inside the slice or past it.
+        unsafe { _mm_prefetch::<_MM_HINT_T0>(ahead) };
+    }
+
+    /// The AVX2 leaf: lanes 0-3 and 4-7 of each sum in one register each.
+    #[target_feature(enable = "avx2")]
+    pub(super) fn leaf_avx2(xs: &[f64], shift: f64) -> LeafLanes<f64> {
+        let sh = _mm256_set1_pd(shift);
+        let zero = _mm256_setzero_pd();
+        let (mut s0, mut s1, mut d0, mut d1, mut q0, mut q1) = (zero, zero, zero, zero, zero, zero);
+        let mut lo = _mm256_set1_pd(f64::INFINITY);
+        let mut hi = _mm256_set1_pd(f64::NEG_INFINITY);
+        let mut nonzero = _mm256_setzero_si256();
+        for chunk in xs.chunks_exact(8) {
+            prefetch(chunk);
+            let x0: __m256d = cast::<[f64; 4], _>([chunk[0], chunk[1], chunk[2], chunk[3]]);
+            let x1: __m256d = cast::<[f64; 4], _>([chunk[4], chunk[5], chunk[6], chunk[7]]);
+            s0 = _mm256_add_pd(s0, x0);
+            s1 = _mm256_add_pd(s1, x1);
+            let e0 = _mm256_sub_pd(x0, sh);
+            let e1 = _mm256_sub_pd(x1, sh);
+            d0 = _mm256_add_pd(d0, e0);
+            d1 = _mm256_add_pd(d1, e1);
+            q0 = _mm256_add_pd(q0, _mm256_mul_pd(e0, e0));
+            q1 = _mm256_add_pd(q1, _mm256_mul_pd(e1, e1));
+            // minpd(x, lo) is `x < lo ? x : lo`, the portable select.
+            lo = _mm256_min_pd(x1, _mm256_min_pd(x0, lo));
+            hi = _mm256_max_pd(x1, _mm256_max_pd(x0, hi));
+            // A true comparison is all ones (-1): subtracting it counts.
+            let nz0 = _mm256_castpd_si256(_mm256_cmp_pd::<_CMP_NEQ_UQ>(x0, zero));
+            let nz1 = _mm256_castpd_si256(_mm256_cmp_pd::<_CMP_NEQ_UQ>(x1, zero));
+            nonzero = _mm256_sub_epi64(_mm256_sub_epi64(nonzero, nz0), nz1);
+        }
+        let counts: [u64; 4] = cast(nonzero);
+        let (lo, hi): ([f64; 4], [f64; 4]) = (cast(lo), cast(hi));
+        LeafLanes {
+            sum: tree4(s0, s1),
+            shifted: tree4(d0, d1),
+            squares: tree4(q0, q1),
+            nonzero: counts.iter().sum(),
+            lo: min_of(&lo),
+            hi: max_of(&hi),
+        }
+    }
+
+    /// The SSE2 leaf: lanes (0, 1), (2, 3), (4, 5), (6, 7) of each sum in four registers.
+    #[target_feature(enable = "sse2")]
+    pub(super) fn leaf_sse2(xs: &[f64], shift: f64) -> LeafLanes<f64> {
+        let sh = _mm_set1_pd(shift);
+        let zero = _mm_setzero_pd();
+        let (mut s, mut d, mut q) = ([zero; 4], [zero; 4], [zero; 4]);
+        let mut lo = _mm_set1_pd(f64::INFINITY);
+        let mut hi = _mm_set1_pd(f64::NEG_INFINITY);
+        let mut nonzero = _mm_setzero_si128();
+        for chunk in xs.chunks_exact(8) {
+            prefetch(chunk);
+            for k in 0..4 {
+                let x: __m128d = cast::<[f64; 2], _>([chunk[2 * k], chunk[2 * k + 1]]);
+                s[k] = _mm_add_pd(s[k], x);
+                let e = _mm_sub_pd(x, sh);
+                d[k] = _mm_add_pd(d[k], e);
+                q[k] = _mm_add_pd(q[k], _mm_mul_pd(e, e));
+                lo = _mm_min_pd(x, lo);
+                hi = _mm_max_pd(x, hi);
+                nonzero = _mm_sub_epi64(nonzero, _mm_castpd_si128(_mm_cmpneq_pd(x, zero)));
+            }
+        }
+        let counts: [u64; 2] = cast(nonzero);
+        let (lo, hi): ([f64; 2], [f64; 2]) = (cast(lo), cast(hi));
+        LeafLanes {
+            sum: tree2(s),
+            shifted: tree2(d),
+            squares: tree2(q),
+            nonzero: counts.iter().sum(),
+            lo: min_of(&lo),
+            hi: max_of(&hi),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// The obvious loops the SIMD versions must reproduce bit for bit.
+    fn portable(xs: &[f64], shift: f64) -> LeafLanes<f64> {
+        let (mut sum, mut shifted, mut squares) = ([0.0; 8], [0.0; 8], [0.0; 8]);
+        for chunk in xs.chunks_exact(8) {
+            for (k, &x) in chunk.iter().enumerate() {
+                let e = x - shift;
+                sum[k] += x;
+                shifted[k] += e;
+                squares[k] += e * e;
+            }
+        }
+        LeafLanes {
+            sum: tree(&sum),
+            shifted: tree(&shifted),
+            squares: tree(&squares),
+            nonzero: xs.iter().filter(|&&x| x != 0.0).count() as u64,
+            lo: min_of(xs),
+            hi: max_of(xs),
+        }
+    }
+
+    /// Sums compared by their bits; extremes by value (the sign of a zero extreme depends
+    /// on the lane order, and the kernel reports the element found at the extreme's index).
+    fn same(a: &LeafLanes<f64>, b: &LeafLanes<f64>) -> bool {
+        let bits = |l: &LeafLanes<f64>| [l.sum, l.shifted, l.squares].map(f64::to_bits);
+        bits(a) == bits(b) && a.nonzero == b.nonzero && a.lo == b.lo && a.hi == b.hi
+    }
+
+    proptest! {
+        #[test]
+        fn simd_leaves_give_the_portable_bits(
+            chunks in prop::collection::vec(
+                prop::array::uniform8(prop_oneof![
+                    4 => -1e6..1e6f64,
+                    1 => Just(0.0),
+                    1 => Just(-0.0),
+                    1 => (-3i32..3).prop_map(|i| i as f64 * 1e300),
+                ]),
+                0..17,
+            ),
+            shift in -1e3..1e3f64,
+        ) {
+            let xs: Vec<f64> = chunks.concat();
+            let want = portable(&xs, shift);
+            #[cfg(target_arch = "x86_64")]
+            {
+                // SAFETY: SSE2 is part of the x86_64 baseline.
+                let sse2 = unsafe { x86::leaf_sse2(&xs, shift) };
+                prop_assert!(same(&sse2, &want), "sse2 {:?}\nportable {:?}", sse2, want);
+                if std::arch::is_x86_feature_detected!("avx2") {
+                    // SAFETY: AVX2 is present, checked just above.
+                    let avx2 = unsafe { x86::leaf_avx2(&xs, shift) };
+                    prop_assert!(same(&avx2, &want), "avx2 {:?}\nportable {:?}", avx2, want);
+                }
+            }
+            if let Some(got) = leaf_f64(&xs, shift) {
+                prop_assert!(same(&got, &want));
+            }
+        }
+    }
+}
