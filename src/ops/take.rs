@@ -210,10 +210,11 @@ fn reorder(values: &[i64], shape: &[usize], from: Order, to: Order) -> Vec<i64> 
 /// `shape[..axis] + indices.shape() + shape[axis + 1..]`, with the input's dtype, byte order
 /// and memory order. All indices are checked before anything is created.
 ///
-/// Memory: the wrapped indices are held in RAM (8 bytes each). A gather along axis 0 of an
-/// input bigger than 256 MiB (not opened copy-on-write) never maps the rows it reads: per
-/// 64 MiB window of output it sorts the rows by source, reads them with coalesced `pread`s and
-/// writes the window, so resident memory stays around two windows whatever the file size.
+/// Memory: the wrapped indices are held in RAM (about 40 bytes each with the sorted copy).
+/// A gather along axis 0 of an input bigger than 256 MiB (not opened copy-on-write) never
+/// maps the rows it reads: it sorts all indices by source, reads the rows in one pass of
+/// coalesced `pread`s, parks them in the output file chunk by chunk and then puts each
+/// 16 MiB chunk into output order, so resident memory stays small whatever the file size.
 /// Smaller inputs and gathers along other axes copy straight from the mapping.
 ///
 /// ```
@@ -347,12 +348,14 @@ impl<'i> RowGather<'i> {
         if rows == 0 || rb == 0 {
             return Ok(());
         }
-        if self.outer == 1
-            && options.is_bounded()
-            && input.bytes().len() > SORTED_MIN_INPUT_BYTES
-            && input.mode() != crate::array::Mode::CopyOnWrite
-        {
-            return self.copy_sorted(input, output, options, STAGE_BYTES, GROUP_BYTES);
+        if self.outer == 1 && input.mode() != crate::array::Mode::CopyOnWrite {
+            let sizes = options.sorted_gather().or_else(|| {
+                (options.is_bounded() && input.bytes().len() > SORTED_MIN_INPUT_BYTES)
+                    .then_some((STAGE_BYTES, GROUP_BYTES))
+            });
+            if let Some((stage_bytes, group_bytes)) = sizes {
+                return self.copy_sorted(input, output, options, stage_bytes, group_bytes);
+            }
         }
         let src = input.bytes();
         let window_rows = (OUT_WINDOW_BYTES / rb).max(1);
@@ -411,7 +414,6 @@ impl<'i> RowGather<'i> {
     ) -> Result<()> {
         let rb = self.row_bytes;
         let rows = self.indices.len();
-        let stage_bytes: usize = std::env::var("TAKE_STAGE").ok().and_then(|v| v.parse().ok()).unwrap_or(stage_bytes);
         let chunk_rows = (stage_bytes / rb).clamp(1, rows);
         let chunks = rows.div_ceil(chunk_rows);
         let group_rows = (group_bytes / rb).max(1);
@@ -513,9 +515,7 @@ impl<'i> RowGather<'i> {
                 stage[..(hi - lo) * rb]
                     .par_chunks_mut(block_rows * rb)
                     .enumerate()
-                    .try_for_each(|(k, piece)| {
-                        output.read_at((lo + k * block_rows) * rb, piece)
-                    })?;
+                    .try_for_each(|(k, piece)| output.read_at((lo + k * block_rows) * rb, piece))?;
             }
             let (stage_ref, staged_ref) = (&stage, &staged);
             (lo..hi)
@@ -549,7 +549,9 @@ struct GroupBuffers {
 
 /// Lock a mutex whose data stays valid even if a holder panicked (a buffer pool).
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// Read the rows of `sources` ((source row, tag) sorted by source row) of `rb` bytes and
@@ -567,16 +569,14 @@ fn read_runs(
     scratch: &mut Vec<u8>,
     mut put: impl FnMut(usize, &[u8]),
 ) -> Result<()> {
-    let coalesce: usize = std::env::var("TAKE_COALESCE").ok().and_then(|v| v.parse().ok()).unwrap_or(COALESCE_BYTES);
-    let max_read: usize = std::env::var("TAKE_MAXREAD").ok().and_then(|v| v.parse().ok()).unwrap_or(MAX_READ_BYTES);
     let mut k = 0;
     while k < sources.len() {
         let first = sources[k].0;
         let mut last = first;
         let mut j = k + 1;
         while j < sources.len()
-            && (sources[j].0 - last) * rb <= coalesce
-            && (sources[j].0 - first + 1) * rb <= max_read
+            && (sources[j].0 - last) * rb <= COALESCE_BYTES
+            && (sources[j].0 - first + 1) * rb <= MAX_READ_BYTES
         {
             last = sources[j].0;
             j += 1;
@@ -661,6 +661,38 @@ mod tests {
         out
     }
 
+    #[test]
+    fn sorted_gather_splits_reads_of_rows_bigger_than_a_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let cols = MAX_READ_BYTES / 4 / 3 + 5; // three rows overflow one read
+        let shape = [9, cols];
+        let dtype = crate::DType::parse("<u4").unwrap();
+        let mut input =
+            NpyFile::create(dir.path().join("in.npy"), dtype, &shape, Order::C).unwrap();
+        for (i, b) in input.bytes_mut().unwrap().iter_mut().enumerate() {
+            *b = (i % 253) as u8;
+        }
+        input.persist().unwrap();
+        let idx = vec![8, 0, 1, 2, 2, 3, 7, 5, 1, 4, 0];
+        let g = RowGather::new(&shape, Order::C, 0, 4, &idx);
+        let mut out = NpyFile::create(
+            dir.path().join("out.npy"),
+            dtype,
+            &[idx.len(), cols],
+            Order::C,
+        )
+        .unwrap();
+        g.copy_sorted(
+            &input,
+            &mut out,
+            &OutputOptions::new(),
+            3 * g.row_bytes,
+            4 * g.row_bytes,
+        )
+        .unwrap();
+        assert_eq!(out.bytes(), naive_take(input.bytes(), &shape, 4, 0, &idx));
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(64))]
 
@@ -708,6 +740,51 @@ mod tests {
                 g.copy_sorted(&input, &mut out, &OutputOptions::new(), window * g.row_bytes, group * g.row_bytes).unwrap();
             }
             prop_assert_eq!(out.bytes().to_vec(), naive_take(input.bytes(), &shape, 4, 0, &idx));
+        }
+
+        #[test]
+        fn forced_sorted_take_to_file_equals_mapped_take(
+            shape in proptest::collection::vec(1usize..6, 1..4),
+            axis_pick in 0usize..3,
+            fortran in any::<bool>(),
+            descr in prop_oneof![Just("<u2"), Just(">i4"), Just("<f8"), Just("|u1")],
+            raw in proptest::collection::vec(-40i64..40, 0..30),
+            two_d in any::<bool>(),
+            stage in 1usize..12,
+            group in 1usize..12,
+        ) {
+            let axis = axis_pick % shape.len();
+            let len = shape[axis] as i64;
+            // Valid indices only, negatives included (numpy wraps them).
+            let values: Vec<i64> = raw.iter().map(|r| r.rem_euclid(2 * len) - len).collect();
+            let indices = if two_d && values.len() % 2 == 0 {
+                Indices::with_shape(values.clone(), &[2, values.len() / 2]).unwrap()
+            } else {
+                Indices::new(values.clone())
+            };
+            let dir = tempfile::tempdir().unwrap();
+            let order = if fortran { Order::Fortran } else { Order::C };
+            let dtype = crate::DType::parse(descr).unwrap();
+            let mut input = NpyFile::create(dir.path().join("in.npy"), dtype, &shape, order).unwrap();
+            for (i, b) in input.bytes_mut().unwrap().iter_mut().enumerate() {
+                *b = (i * 7 % 251) as u8;
+            }
+            input.persist().unwrap();
+            let row_bytes = RowGather::new(&shape, order, axis, dtype.itemsize(), &[]).row_bytes;
+            let mapped = dir.path().join("mapped.npy");
+            let sorted = dir.path().join("sorted.npy");
+            take_to_file(&input, &indices, axis, &mapped, &OutputOptions::new()).unwrap();
+            let forced = OutputOptions::new().force_sorted_gather(stage * row_bytes, group * row_bytes);
+            take_to_file(&input, &indices, axis, &sorted, &forced).unwrap();
+            prop_assert_eq!(std::fs::read(&sorted).unwrap(), std::fs::read(&mapped).unwrap());
+            if order == Order::C {
+                let idx: Vec<usize> = values.iter().map(|&v| v.rem_euclid(len) as usize).collect();
+                let out = NpyFile::open(&sorted).unwrap();
+                prop_assert_eq!(
+                    out.bytes().to_vec(),
+                    naive_take(input.bytes(), &shape, dtype.itemsize(), axis, &idx)
+                );
+            }
         }
 
         #[test]
