@@ -757,7 +757,7 @@ mod tests {
             let len = shape[axis] as i64;
             // Valid indices only, negatives included (numpy wraps them).
             let values: Vec<i64> = raw.iter().map(|r| r.rem_euclid(2 * len) - len).collect();
-            let indices = if two_d && values.len() % 2 == 0 {
+            let indices = if two_d && values.len().is_multiple_of(2) {
                 Indices::with_shape(values.clone(), &[2, values.len() / 2]).unwrap()
             } else {
                 Indices::new(values.clone())
