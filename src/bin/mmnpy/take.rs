@@ -25,7 +25,7 @@ pub(crate) struct Args {
     /// Replace OUT if it exists.
     #[arg(long)]
     force: bool,
-    /// Copy rows straight from the mapping of FILE: less CPU time on a random gather from a
+    /// Copy rows straight from the mapping of FILE: a little less CPU time on a random gather from a
     /// big file, but the pages it touches (up to the whole file) stay resident until it ends.
     #[arg(long)]
     unbounded_memory: bool,
