@@ -11,6 +11,7 @@
 //! A Fortran-order file is the C-order array of the reversed shape, so the same two kernels
 //! serve it; only the order of the outputs is permuted at the end.
 
+use crate::engine::columns::column_partials;
 use crate::engine::elements::{RUN, Real, for_each_run};
 use crate::engine::kernel::{IndexMap, Partial, fortran_to_c};
 use crate::engine::source::Source;
@@ -186,12 +187,20 @@ pub(crate) fn axis_real<T: Real>(
                     .map(|(o, rows)| {
                         let b = &bytes[(rows.start - block.start) * row_bytes
                             ..(rows.end - block.start) * row_bytes];
-                        let mut parts = vec![Partial::<T>::default(); l.inner];
-                        let mut scratch = Columns::new(l.inner);
                         let j0 = rows.start - o * l.len;
-                        for_each_run::<T>(b, native, rows_per_run * l.inner, |k, run| {
-                            scratch.push_rows(&mut parts, run, (j0 + k / l.inner) as u64);
-                        });
+                        let mut parts = vec![Partial::<T>::default(); l.inner];
+                        if T::IS_FLOAT {
+                            // The whole segment at once (copied only if swapped or unaligned).
+                            let elements = (rows.len() * l.inner).max(1);
+                            for_each_run::<T>(b, native, elements, |_, xs| {
+                                parts = column_partials(xs, l.inner, j0 as u64);
+                            });
+                        } else {
+                            let mut scratch = Columns::new(l.inner);
+                            for_each_run::<T>(b, native, rows_per_run * l.inner, |k, run| {
+                                scratch.push_rows(&mut parts, run, (j0 + k / l.inner) as u64);
+                            });
+                        }
                         (o, parts)
                     })
                     .collect::<Vec<_>>()

@@ -1,0 +1,283 @@
+//! The per-column kernel for floats: statistics of every column of a block of whole rows (a
+//! C-order `(rows, inner)` slice) in one pass. It is the work behind per-column statistics of
+//! an `(N, d)` table along axis 0, the common machine-learning case.
+//!
+//! The block is read in runs of rows that stay in L1; each run is read once per group of
+//! [`GROUP`] columns, whose accumulators live in registers:
+//! - shifted sums `Σd` and `Σd²` in `f64`, with `d = x - K` and `K` the column's first finite
+//!   value in the block. Then `m2 = Σd² - (Σd)²/n` in one pass; since `Σd² = m2 + n·(mean-K)²`,
+//!   the cancellation is mild as long as `K` lies within a few standard deviations of the
+//!   mean. A guard checks it: when `Σd²` exceeds [`GUARD`] times `m2` (or anything is not
+//!   finite), the column of the block is redone with a plain sum and a second, centred pass;
+//! - min and max in the element type (exact in any precision), one per run; the index of the
+//!   block's extreme is searched afterwards in the one run that holds its first occurrence;
+//! - NaN and non-zero counts in integer lanes. A run is first scanned without testing for NaN
+//!   (a NaN turns its column's `Σd` into NaN); only then is it scanned again, skipping and
+//!   counting them.
+//!
+//! Everything depends only on the block's elements, never on threads. This module works on
+//! slices only; it knows nothing of files, mappings or threads.
+
+use crate::engine::elements::Real;
+use crate::engine::kernel::{Extreme, Neumaier, Partial};
+
+/// Columns per group: with four `f32` columns the sums, extremes and counts of a group fit
+/// SSE2's sixteen registers.
+const GROUP: usize = 4;
+
+/// Bytes per run of rows: the run stays in L1 while every group of columns reads it.
+const RUN_BYTES: usize = 32 << 10;
+
+/// The one-pass variance is kept when `Σd² <= GUARD · m2`: its rounding error is then at most
+/// `GUARD` times that of a centred pass over the same block.
+const GUARD: f64 = 16.0;
+
+/// Statistics of each column of `xs`, whole rows of `inner` elements, the first row at index
+/// `j0` along the reduced axis.
+pub(crate) fn column_partials<T: Real>(xs: &[T], inner: usize, j0: u64) -> Vec<Partial<T>> {
+    debug_assert!(T::IS_FLOAT && inner > 0 && xs.len() % inner == 0);
+    let rows = xs.len() / inner;
+    let run_rows = (RUN_BYTES / (inner * std::mem::size_of::<T>())).clamp(1, 1 << 16);
+    let mut columns: Vec<Column<T>> = (0..inner).map(|c| Column::new(xs, inner, c)).collect();
+    for (r, run) in xs.chunks(run_rows * inner).enumerate() {
+        touch(run);
+        let mut c0 = 0;
+        while c0 + GROUP <= inner {
+            scan_group::<T, GROUP>(run, inner, c0, r, &mut columns[c0..c0 + GROUP]);
+            c0 += GROUP;
+        }
+        while c0 < inner {
+            scan_group::<T, 1>(run, inner, c0, r, &mut columns[c0..c0 + 1]);
+            c0 += 1;
+        }
+    }
+    let block = Block {
+        xs,
+        inner,
+        rows,
+        run_rows,
+        j0,
+    };
+    columns
+        .iter()
+        .enumerate()
+        .map(|(c, column)| column.finish(&block, c))
+        .collect()
+}
+
+/// Read one byte of every cache line of `run`, in order, before the groups of columns read it
+/// in strides. Those strided reads stall on memory (the hardware prefetchers stop at each
+/// page); a plain sequential sweep of independent loads keeps many misses in flight, and then
+/// every group finds the run in L1.
+#[inline(never)]
+fn touch<T: Real>(run: &[T]) {
+    let bytes: &[u8] = bytemuck::cast_slice(run);
+    let mut seen = 0u8;
+    for line in bytes.chunks(64) {
+        seen ^= line[0];
+    }
+    std::hint::black_box(seen);
+}
+
+/// One column's accumulators over a block.
+struct Column<T> {
+    /// The shift `K`.
+    shift: f64,
+    /// `Σd` and `Σd²` of the non-NaN elements.
+    s1: f64,
+    s2: f64,
+    nan: u64,
+    nonzero: u64,
+    /// The extremes so far and the run that first holds each (None: no non-NaN value yet).
+    min: Option<(T, usize)>,
+    max: Option<(T, usize)>,
+}
+
+impl<T: Real> Column<T> {
+    fn new(xs: &[T], inner: usize, c: usize) -> Column<T> {
+        let shift = xs[c..]
+            .iter()
+            .step_by(inner)
+            .map(|x| x.to_f64())
+            .find(|x| x.is_finite())
+            .unwrap_or(0.0);
+        Column {
+            shift,
+            s1: 0.0,
+            s2: 0.0,
+            nan: 0,
+            nonzero: 0,
+            min: None,
+            max: None,
+        }
+    }
+
+    /// Fold in column `j` of the sums of run `r` (of `rows` rows).
+    #[inline(always)]
+    fn add_run<const W: usize>(&mut self, sums: &RunSums<T, W>, j: usize, r: usize, rows: u32) {
+        self.s1 += sums.s1[j];
+        self.s2 += sums.s2[j];
+        self.nan += sums.nan[j] as u64;
+        self.nonzero += sums.nonzero[j] as u64;
+        if sums.nan[j] < rows {
+            // Ties keep the earlier run: the first occurrence wins, like numpy.
+            if self.min.is_none_or(|(m, _)| sums.min[j].less(m)) {
+                self.min = Some((sums.min[j], r));
+            }
+            if self.max.is_none_or(|(m, _)| m.less(sums.max[j])) {
+                self.max = Some((sums.max[j], r));
+            }
+        }
+    }
+
+    /// The partial statistics of column `c` of `block`.
+    fn finish(&self, block: &Block<'_, T>, c: usize) -> Partial<T> {
+        let count = block.rows as u64 - self.nan;
+        let mut partial = Partial {
+            count,
+            nan_count: self.nan,
+            nonzero: self.nonzero,
+            ..Partial::default()
+        };
+        if count == 0 {
+            return partial;
+        }
+        let n = count as f64;
+        let m2 = self.s2 - self.s1 * self.s1 / n;
+        if self.s1.is_finite() && self.s2.is_finite() && self.s2 <= GUARD * m2 {
+            partial.fsum.add(n * self.shift);
+            partial.fsum.add(self.s1);
+            partial.m2 = m2;
+        } else {
+            (partial.fsum, partial.m2) = block.two_pass(c, n);
+        }
+        partial.min = self.min.and_then(|m| block.first_equal(c, m.1, |x| equal(x, m.0)));
+        partial.max = self.max.and_then(|m| block.first_equal(c, m.1, |x| equal(x, m.0)));
+        partial
+    }
+}
+
+fn equal<T: Real>(a: T, b: T) -> bool {
+    !a.less(b) && !b.less(a)
+}
+
+/// The block being reduced, for the rare second looks at one column.
+struct Block<'a, T> {
+    xs: &'a [T],
+    inner: usize,
+    rows: usize,
+    run_rows: usize,
+    j0: u64,
+}
+
+impl<T: Real> Block<'_, T> {
+    /// The elements of column `c` in rows `rows`, with their row numbers in the block.
+    fn column(&self, c: usize, rows: std::ops::Range<usize>) -> impl Iterator<Item = (usize, T)> {
+        let xs = &self.xs[rows.start * self.inner..rows.end * self.inner];
+        xs[c..]
+            .iter()
+            .step_by(self.inner)
+            .enumerate()
+            .map(move |(i, &x)| (rows.start + i, x))
+    }
+
+    /// Compensated sum and centred sum of squares of column `c` (`n` non-NaN elements), the
+    /// careful way: the guard's fallback.
+    fn two_pass(&self, c: usize, n: f64) -> (Neumaier, f64) {
+        let mut sum = Neumaier::default();
+        for (_, x) in self.column(c, 0..self.rows) {
+            if !x.is_nan() {
+                sum.add(x.to_f64());
+            }
+        }
+        let mean = sum.value() / n;
+        let m2 = self
+            .column(c, 0..self.rows)
+            .filter(|(_, x)| !x.is_nan())
+            .map(|(_, x)| (x.to_f64() - mean) * (x.to_f64() - mean))
+            .sum();
+        (sum, m2)
+    }
+
+    /// The first non-NaN element of column `c` in run `run` that `matches`, with its index
+    /// along the axis.
+    fn first_equal(&self, c: usize, run: usize, matches: impl Fn(T) -> bool) -> Option<Extreme<T>> {
+        let start = run * self.run_rows;
+        let end = (start + self.run_rows).min(self.rows);
+        self.column(c, start..end)
+            .find(|&(_, x)| !x.is_nan() && matches(x))
+            .map(|(row, value)| Extreme {
+                value,
+                index: self.j0 + row as u64,
+            })
+    }
+}
+
+/// The sums of one run over a group of `W` columns.
+struct RunSums<T, const W: usize> {
+    s1: [f64; W],
+    s2: [f64; W],
+    nan: [u32; W],
+    nonzero: [u32; W],
+    min: [T; W],
+    max: [T; W],
+}
+
+/// Columns `c0..c0 + W` of the rows `run` (run number `r`), folded into `columns`.
+#[inline(always)]
+fn scan_group<T: Real, const W: usize>(
+    run: &[T],
+    inner: usize,
+    c0: usize,
+    r: usize,
+    columns: &mut [Column<T>],
+) {
+    let shift: [f64; W] = std::array::from_fn(|j| columns[j].shift);
+    let mut sums = scan::<T, W, false>(run, inner, c0, &shift);
+    if sums.s1.iter().any(|s| s.is_nan()) {
+        // A NaN in the run (or inf - inf): again, skipping and counting NaN.
+        sums = scan::<T, W, true>(run, inner, c0, &shift);
+    }
+    let rows = (run.len() / inner) as u32;
+    for (j, column) in columns.iter_mut().enumerate() {
+        column.add_run(&sums, j, r, rows);
+    }
+}
+
+/// The sums of columns `c0..c0 + W` over the rows `run`. `SKIP_NAN = false` neither tests nor
+/// counts NaN: a NaN then shows as a NaN `s1`.
+#[inline(never)]
+fn scan<T: Real, const W: usize, const SKIP_NAN: bool>(
+    run: &[T],
+    inner: usize,
+    c0: usize,
+    shift: &[f64; W],
+) -> RunSums<T, W> {
+    let mut s = RunSums {
+        s1: [0.0; W],
+        s2: [0.0; W],
+        nan: [0; W],
+        nonzero: [0; W],
+        min: [T::MIN_INIT; W],
+        max: [T::MAX_INIT; W],
+    };
+    for row in run.chunks_exact(inner) {
+        let x = &row[c0..c0 + W];
+        for j in 0..W {
+            let v = x[j];
+            let mut d = v.to_f64() - shift[j];
+            if SKIP_NAN {
+                let nan = v.is_nan();
+                d = if nan { 0.0 } else { d };
+                s.nan[j] += nan as u32;
+            }
+            s.s1[j] += d;
+            s.s2[j] += d * d;
+            s.min[j] = if v.less(s.min[j]) { v } else { s.min[j] };
+            s.max[j] = if s.max[j].less(v) { v } else { s.max[j] };
+            s.nonzero[j] += v.is_nonzero() as u32;
+        }
+    }
+    s
+}
+
