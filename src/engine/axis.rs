@@ -176,7 +176,9 @@ pub(crate) fn axis_real<T: Real>(
             },
         );
     } else {
-        let plan = options.plan(l.outer * l.len, l.inner * size);
+        // Blocks of 4 MiB rather than 1: the per-column kernel's fixed costs per block (the
+        // shifts, the index searches, one merge per column) shrink to about 1% of its work.
+        let plan = options.plan_of_bytes(l.outer * l.len, l.inner * size, 4 << 20);
         let rows_per_run = (32 * 1024 / (l.inner * size)).clamp(16, RUN);
         results = driver.fold_blocks(
             &plan,
