@@ -97,8 +97,9 @@ fn touch<T: Real>(run: &[T]) {
 struct Column<T> {
     /// The shift `K`.
     shift: f64,
-    /// `Σd` and `Σd²` of the non-NaN elements.
-    s1: f64,
+    /// `Σd` (compensated across runs, so a block sums as accurately as one run) and `Σd²`
+    /// of the non-NaN elements.
+    s1: Neumaier,
     s2: f64,
     nan: u64,
     nonzero: u64,
@@ -117,7 +118,7 @@ impl<T: Real> Column<T> {
             .unwrap_or(0.0);
         Column {
             shift,
-            s1: 0.0,
+            s1: Neumaier::default(),
             s2: 0.0,
             nan: 0,
             nonzero: 0,
@@ -129,7 +130,7 @@ impl<T: Real> Column<T> {
     /// Fold in column `j` of the sums of run `r` (of `rows` rows).
     #[inline(always)]
     fn add_run<const W: usize>(&mut self, sums: &RunSums<T, W>, j: usize, r: usize, rows: u32) {
-        self.s1 += sums.s1[j];
+        self.s1.add(sums.s1[j]);
         self.s2 += sums.s2[j];
         self.nan += sums.nan[j] as u64;
         self.nonzero += sums.nonzero[j] as u64;
@@ -157,10 +158,11 @@ impl<T: Real> Column<T> {
             return partial;
         }
         let n = count as f64;
-        let m2 = self.s2 - self.s1 * self.s1 / n;
-        if self.s1.is_finite() && self.s2.is_finite() && self.s2 <= GUARD * m2 {
+        let s1 = self.s1.value();
+        let m2 = self.s2 - s1 * s1 / n;
+        if s1.is_finite() && self.s2.is_finite() && self.s2 <= GUARD * m2 {
             partial.fsum.add(n * self.shift);
-            partial.fsum.add(self.s1);
+            partial.fsum.merge(self.s1);
             partial.m2 = m2;
         } else {
             (partial.fsum, partial.m2) = block.two_pass(c, n);
