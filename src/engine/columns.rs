@@ -46,7 +46,7 @@ fn column_partials_in_runs<T: Real>(
     j0: u64,
     run_rows: usize,
 ) -> Vec<Partial<T>> {
-    debug_assert!(T::IS_FLOAT && inner > 0 && xs.len() % inner == 0 && run_rows > 0);
+    debug_assert!(T::IS_FLOAT && inner > 0 && xs.len().is_multiple_of(inner) && run_rows > 0);
     let rows = xs.len() / inner;
     let mut columns: Vec<Column<T>> = (0..inner).map(|c| Column::new(xs, inner, c)).collect();
     for (r, run) in xs.chunks(run_rows * inner).enumerate() {
