@@ -2,18 +2,24 @@
 //! C-order `(rows, inner)` slice) in one pass. It is the work behind per-column statistics of
 //! an `(N, d)` table along axis 0, the common machine-learning case.
 //!
-//! The block is read in runs of rows that stay in L1; each run is read once per group of
-//! [`GROUP`] columns, whose accumulators live in registers:
+//! The block is read in runs of rows that stay in L1 (first swept once in memory order, see
+//! [`touch`]); each run is then read once per group of [`GROUP`] columns, whose accumulators
+//! live in registers:
 //! - shifted sums `Σd` and `Σd²` in `f64`, with `d = x - K` and `K` the column's first finite
-//!   value in the block. Then `m2 = Σd² - (Σd)²/n` in one pass; since `Σd² = m2 + n·(mean-K)²`,
-//!   the cancellation is mild as long as `K` lies within a few standard deviations of the
-//!   mean. A guard checks it: when `Σd²` exceeds [`GUARD`] times `m2` (or anything is not
-//!   finite), the column of the block is redone with a plain sum and a second, centred pass;
+//!   value in the block; the runs' `Σd` are combined with Neumaier's compensated addition.
+//!   Then `m2 = Σd² - (Σd)²/n` in one pass; since `Σd² = m2 + n·(mean-K)²`, the cancellation
+//!   is mild as long as `K` lies within a few standard deviations of the mean (and as `K` is
+//!   one of the values, `Σd² <= n·m2` always). A guard checks it: when `Σd²` exceeds [`GUARD`]
+//!   times `m2` (or anything is not finite), the column of the block is redone with a
+//!   compensated sum and a second, centred pass;
 //! - min and max in the element type (exact in any precision), one per run; the index of the
 //!   block's extreme is searched afterwards in the one run that holds its first occurrence;
 //! - NaN and non-zero counts in integer lanes. A run is first scanned without testing for NaN
 //!   (a NaN turns its column's `Σd` into NaN); only then is it scanned again, skipping and
 //!   counting them.
+//!
+//! On x86-64 CPUs with AVX2 the scan loop is the same source compiled for AVX2 (chosen at run
+//! time): the same operations in the same order, so the same bits on every machine.
 //!
 //! Everything depends only on the block's elements, never on threads. This module works on
 //! slices only; it knows nothing of files, mappings or threads.
@@ -21,8 +27,8 @@
 use crate::engine::elements::Real;
 use crate::engine::kernel::{Extreme, Neumaier, Partial};
 
-/// Columns per group: with four `f32` columns the sums, extremes and counts of a group fit
-/// SSE2's sixteen registers.
+/// Columns per group: the sums, extremes and counts of eight `f32` columns fit the sixteen
+/// AVX2 registers (SSE2 spills one or two, cheaply); a tail of four, then single columns.
 const GROUP: usize = 8;
 
 /// Bytes per run of rows: the run stays in L1 while every group of columns reads it.
