@@ -44,7 +44,7 @@
 //! readers of the old file keep a valid inode. Locks bind only cooperating processes: another
 //! program truncating a mapped file makes the next access raise SIGBUS. The `unsafe` code for
 //! mappings is in one private module that owns them (the only other `unsafe` calls the SIMD
-//! statistics loop after checking the CPU). For untrusted files that fit in memory,
+//! statistics loops after checking the CPU). For untrusted files that fit in memory,
 //! [`read_array`] reads into owned memory instead. SAFETY.md in the repository states the
 //! model in full.
 

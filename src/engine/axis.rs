@@ -5,12 +5,15 @@
 //! - `inner == 1` (the reduced axis is the contiguous one): each output is a contiguous
 //!   segment, reduced with the whole-array kernel;
 //! - `inner > 1` (e.g. per-column statistics of a C-order `(N, d)` table along axis 0): blocks
-//!   of whole rows; each row updates `inner` column accumulators in contiguous, vectorisable
-//!   loops, a few dozen rows at a time, then merges into per-column partials.
+//!   of whole rows. Floats go to the one-pass per-column kernel of
+//!   [`columns`](crate::engine::columns); integers and `bool` (exact sums) to [`Columns`]
+//!   here, which updates `inner` column accumulators a few dozen rows at a time, then merges
+//!   them into per-column partials.
 //!
 //! A Fortran-order file is the C-order array of the reversed shape, so the same two kernels
 //! serve it; only the order of the outputs is permuted at the end.
 
+use crate::engine::columns::column_partials;
 use crate::engine::elements::{RUN, Real, for_each_run};
 use crate::engine::kernel::{IndexMap, Partial, fortran_to_c};
 use crate::engine::source::Source;
@@ -175,7 +178,9 @@ pub(crate) fn axis_real<T: Real>(
             },
         );
     } else {
-        let plan = options.plan(l.outer * l.len, l.inner * size);
+        // Blocks of 4 MiB rather than 1: the per-column kernel's fixed costs per block (the
+        // shifts, the index searches, one merge per column) shrink to about 1% of its work.
+        let plan = options.plan_of_bytes(l.outer * l.len, l.inner * size, 4 << 20);
         let rows_per_run = (32 * 1024 / (l.inner * size)).clamp(16, RUN);
         results = driver.fold_blocks(
             &plan,
@@ -186,12 +191,20 @@ pub(crate) fn axis_real<T: Real>(
                     .map(|(o, rows)| {
                         let b = &bytes[(rows.start - block.start) * row_bytes
                             ..(rows.end - block.start) * row_bytes];
-                        let mut parts = vec![Partial::<T>::default(); l.inner];
-                        let mut scratch = Columns::new(l.inner);
                         let j0 = rows.start - o * l.len;
-                        for_each_run::<T>(b, native, rows_per_run * l.inner, |k, run| {
-                            scratch.push_rows(&mut parts, run, (j0 + k / l.inner) as u64);
-                        });
+                        let mut parts = vec![Partial::<T>::default(); l.inner];
+                        if T::IS_FLOAT {
+                            // The whole segment at once (copied only if swapped or unaligned).
+                            let elements = (rows.len() * l.inner).max(1);
+                            for_each_run::<T>(b, native, elements, |_, xs| {
+                                parts = column_partials(xs, l.inner, j0 as u64);
+                            });
+                        } else {
+                            let mut scratch = Columns::new(l.inner);
+                            for_each_run::<T>(b, native, rows_per_run * l.inner, |k, run| {
+                                scratch.push_rows(&mut parts, run, (j0 + k / l.inner) as u64);
+                            });
+                        }
                         (o, parts)
                     })
                     .collect::<Vec<_>>()
@@ -210,13 +223,11 @@ pub(crate) fn axis_real<T: Real>(
     into_c_order(file, axis, results, |p| Stats::from_partial(p, ddof))
 }
 
-/// Per-column scratch accumulators for a few rows at a time (structure of arrays, so the
-/// loops over a row's columns vectorise).
+/// Per-column scratch accumulators of integers (and `bool`) for a few rows at a time
+/// (structure of arrays, so the loops over a row's columns vectorise). Integers hold no NaN.
 struct Columns<T> {
-    sum: Vec<f64>,
     hi: Vec<i64>,
     lo: Vec<i64>,
-    nan: Vec<u32>,
     nonzero: Vec<u32>,
     min: Vec<T>,
     max: Vec<T>,
@@ -226,10 +237,8 @@ struct Columns<T> {
 impl<T: Real> Columns<T> {
     fn new(inner: usize) -> Columns<T> {
         Columns {
-            sum: vec![0.0; inner],
             hi: vec![0; inner],
             lo: vec![0; inner],
-            nan: vec![0; inner],
             nonzero: vec![0; inner],
             min: vec![T::MIN_INIT; inner],
             max: vec![T::MAX_INIT; inner],
@@ -255,32 +264,27 @@ impl<T: Real> Columns<T> {
             c0 += 1;
         }
         for (c, acc) in parts.iter_mut().enumerate() {
-            let count = rows as u64 - self.nan[c] as u64;
+            let count = rows as u64;
             let mut run = Partial::<T> {
                 count,
-                nan_count: self.nan[c] as u64,
                 nonzero: self.nonzero[c] as u64,
                 m2: self.m2[c],
                 ..Partial::default()
             };
             if count > 0 {
-                if T::IS_FLOAT {
-                    run.fsum.add(self.sum[c]);
-                } else {
-                    run.isum = ((self.hi[c] as i128) << 32) + self.lo[c] as i128;
-                }
+                run.isum = ((self.hi[c] as i128) << 32) + self.lo[c] as i128;
                 // Positions along the axis grow with the rows, so a tie never wins.
                 let column = || xs.iter().skip(c).step_by(inner).enumerate();
                 let (min, max) = (self.min[c], self.max[c]);
                 if acc.min.is_none_or(|m| min.less(m.value)) {
-                    let r = column().find(|&(_, &x)| !x.less(min) && !min.less(x) && !x.is_nan());
+                    let r = column().find(|&(_, &x)| !x.less(min) && !min.less(x));
                     run.min = r.map(|(r, _)| crate::engine::kernel::Extreme {
                         value: min,
                         index: j0 + r as u64,
                     });
                 }
                 if acc.max.is_none_or(|m| m.value.less(max)) {
-                    let r = column().find(|&(_, &x)| !x.less(max) && !max.less(x) && !x.is_nan());
+                    let r = column().find(|&(_, &x)| !x.less(max) && !max.less(x));
                     run.max = r.map(|(r, _)| crate::engine::kernel::Extreme {
                         value: max,
                         index: j0 + r as u64,
@@ -292,19 +296,17 @@ impl<T: Real> Columns<T> {
     }
 }
 
-/// Columns per group of the row kernel: eight `f64` sums fill four SSE2 registers.
+/// Columns per group of the integer row kernel.
 const GROUP: usize = 8;
 
 impl<T: Real> Columns<T> {
-    /// Columns `c0..c0 + W` of the rows `xs` (rows of `inner` elements): sums, NaN, non-zero
+    /// Columns `c0..c0 + W` of the rows `xs` (rows of `inner` elements): sums, non-zero
     /// counts and extremes in one pass, then the squared deviations from the run's column
     /// means in a second pass over the same (L1-resident) rows.
     #[inline(always)]
     fn scan_group<const W: usize>(&mut self, xs: &[T], inner: usize, c0: usize) {
-        let mut sum = [0.0f64; W];
         let mut hi = [0i64; W];
         let mut lo = [0i64; W];
-        let mut nan = [0u32; W];
         let mut nonzero = [0u32; W];
         let mut min = [T::MIN_INIT; W];
         let mut max = [T::MAX_INIT; W];
@@ -312,40 +314,22 @@ impl<T: Real> Columns<T> {
         for row in xs.chunks_exact(inner) {
             let x = &row[c0..c0 + W];
             for k in 0..W {
-                if T::IS_FLOAT {
-                    let is_nan = x[k].is_nan();
-                    sum[k] += if is_nan { 0.0 } else { x[k].to_f64() };
-                    nan[k] += is_nan as u32;
-                } else {
-                    let (a, b) = x[k].split();
-                    hi[k] += a;
-                    lo[k] += b;
-                }
+                let (a, b) = x[k].split();
+                hi[k] += a;
+                lo[k] += b;
                 min[k] = if x[k].less(min[k]) { x[k] } else { min[k] };
                 max[k] = if max[k].less(x[k]) { x[k] } else { max[k] };
                 nonzero[k] += x[k].is_nonzero() as u32;
             }
             rows += 1;
         }
-        let mut mean = [0.0f64; W];
-        for k in 0..W {
-            let count = (rows - nan[k]) as f64;
-            mean[k] = if T::IS_FLOAT {
-                sum[k] / count
-            } else {
-                ((((hi[k] as i128) << 32) + lo[k] as i128) as f64) / count
-            };
-        }
-        let m2 = if nan.iter().all(|&n| n == 0) {
-            centred_columns::<T, W, false>(xs, inner, c0, &mean)
-        } else {
-            centred_columns::<T, W, true>(xs, inner, c0, &mean)
-        };
+        let mean: [f64; W] = std::array::from_fn(|k| {
+            ((((hi[k] as i128) << 32) + lo[k] as i128) as f64) / rows as f64
+        });
+        let m2 = centred_columns::<T, W>(xs, inner, c0, &mean);
         let columns = c0..c0 + W;
-        self.sum[columns.clone()].copy_from_slice(&sum);
         self.hi[columns.clone()].copy_from_slice(&hi);
         self.lo[columns.clone()].copy_from_slice(&lo);
-        self.nan[columns.clone()].copy_from_slice(&nan);
         self.nonzero[columns.clone()].copy_from_slice(&nonzero);
         self.min[columns.clone()].copy_from_slice(&min);
         self.max[columns.clone()].copy_from_slice(&max);
@@ -353,11 +337,9 @@ impl<T: Real> Columns<T> {
     }
 }
 
-/// Sum over the rows of the squared deviations of columns `c0..c0 + W` from `mean`, NaN
-/// skipped. `SKIP_NAN = false` when the columns hold no NaN: then the test can only say
-/// "keep", so leaving it out gives the same bits.
+/// Sum over the rows of the squared deviations of columns `c0..c0 + W` from `mean`.
 #[inline(always)]
-fn centred_columns<T: Real, const W: usize, const SKIP_NAN: bool>(
+fn centred_columns<T: Real, const W: usize>(
     xs: &[T],
     inner: usize,
     c0: usize,
@@ -368,11 +350,7 @@ fn centred_columns<T: Real, const W: usize, const SKIP_NAN: bool>(
         let x = &row[c0..c0 + W];
         for k in 0..W {
             let d = x[k].to_f64() - mean[k];
-            m2[k] += if SKIP_NAN && x[k].is_nan() {
-                0.0
-            } else {
-                d * d
-            };
+            m2[k] += d * d;
         }
     }
     m2

@@ -31,7 +31,10 @@ impl Neumaier {
     #[inline]
     pub(crate) fn add(&mut self, x: f64) {
         let t = self.sum + x;
-        if self.sum.abs() >= x.abs() {
+        if !t.is_finite() {
+            // An infinity or NaN: the plain sum is the answer (the compensation would turn
+            // `inf` into NaN), so leave the compensation as it was.
+        } else if self.sum.abs() >= x.abs() {
             self.comp += (self.sum - t) + x;
         } else {
             self.comp += (x - t) + self.sum;

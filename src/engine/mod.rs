@@ -7,6 +7,7 @@
 //! block order, so the output has the same bits with 1 or 16 threads.
 
 mod axis;
+mod columns;
 mod elements;
 mod histogram;
 mod kernel;

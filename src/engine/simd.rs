@@ -1,21 +1,27 @@
-//! Explicit SIMD for the hot loop of whole-array statistics: the leaf of the fused pairwise
-//! scan over `f64` elements (see [`kernel`](crate::engine::kernel)), with SSE2 (every x86_64
-//! CPU) and AVX2 (chosen at run time) versions.
+//! The engine's hot loops, compiled for the CPU they run on: the leaf of the whole-array
+//! statistics scan over `f64` (see [`kernel`](crate::engine::kernel)) written with SSE2
+//! (every x86_64 CPU) and AVX2 intrinsics, and the per-column scan of
+//! [`columns`](crate::engine::columns) compiled a second time with AVX2 enabled. The AVX2
+//! versions are chosen at run time, after the CPU reported the feature.
 //!
-//! Why by hand: LLVM's vectoriser packs this loop badly (it pairs lanes of different sums into
-//! one register and spills the rest), which made the one-pass scan no faster than two passes.
+//! Why the leaf is written by hand: LLVM's vectoriser packs it badly (it pairs lanes of
+//! different sums into one register and spills the rest), which made the one-pass scan no
+//! faster than two passes. The column scan vectorises well; it only needs the wider registers.
 //!
-//! Both versions compute exactly what [`kernel`](crate::engine::kernel)'s portable leaf
-//! computes, in the same order: lane `k` of each sum adds the elements at positions
-//! `k, k + 8, k + 16, ...` one after the other, and the lanes are combined by [`tree`], with
-//! separate IEEE additions, subtractions and multiplications (never fused multiply-adds), so
-//! every machine gives the same bits. The
-//! extremes are order-free (a minimum is a minimum) and the counts are integers.
+//! Every version computes exactly what the portable code computes, in the same order: for the
+//! leaf, lane `k` of each sum adds the elements at positions `k, k + 8, k + 16, ...` one after
+//! the other, and the lanes are combined by [`tree`]; always with separate IEEE additions,
+//! subtractions and multiplications (never fused multiply-adds), so every machine gives the
+//! same bits. Extremes are order-free (a minimum is a minimum) and counts are integers.
+//! Property tests check each fast version against the portable bits.
 //!
-//! The `unsafe` here calls the `#[target_feature]` functions (the AVX2 one after the CPU
+//! The `unsafe` here calls the `#[target_feature]` functions (the AVX2 ones after the CPU
 //! reported AVX2, the SSE2 one always: SSE2 is part of x86_64) and issues a prefetch hint,
 //! which never faults; see SAFETY.md. Loads and stores go through `bytemuck` casts, never
 //! pointers.
+
+use crate::engine::columns::{self, RunSums};
+use crate::engine::elements::Real;
 
 /// What a leaf hands back: each sum over the leaf's whole 8-element chunks (its 8 lanes
 /// combined by [`tree`]), the number of non-zero elements among them and their extremes.
@@ -50,6 +56,36 @@ pub(crate) fn leaf_f64(_xs: &[f64], _shift: f64) -> Option<LeafLanes<f64>> {
     None
 }
 
+/// The per-column scan ([`columns::scan`]) of columns `c0..c0 + W` over the rows `run`,
+/// compiled for AVX2 when the CPU has it: the same loop, the same operations in the same order
+/// (AVX2 brings no fused multiply-add), so the same bits, in about a third of the
+/// instructions (256-bit registers, no register copies).
+pub(crate) fn column_scan<T: Real, const W: usize, const SKIP_NAN: bool>(
+    run: &[T],
+    inner: usize,
+    c0: usize,
+    shift: &[f64; W],
+) -> RunSums<T, W> {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: `column_scan_avx2` needs AVX2, and the CPU reported it just above.
+        return unsafe { x86::column_scan_avx2::<T, W, SKIP_NAN>(run, inner, c0, shift) };
+    }
+    column_scan_baseline::<T, W, SKIP_NAN>(run, inner, c0, shift)
+}
+
+/// [`columns::scan`] for the baseline target. Not inlined into its caller: on its own the
+/// loop keeps its accumulators in registers.
+#[inline(never)]
+pub(crate) fn column_scan_baseline<T: Real, const W: usize, const SKIP_NAN: bool>(
+    run: &[T],
+    inner: usize,
+    c0: usize,
+    shift: &[f64; W],
+) -> RunSums<T, W> {
+    columns::scan::<T, W, SKIP_NAN>(run, inner, c0, shift)
+}
+
 /// numpy's combination of its 8 accumulators: `((l0 + l1) + (l2 + l3)) + ((l4 + l5) + (l6 + l7))`.
 pub(crate) fn tree(l: &[f64; 8]) -> f64 {
     ((l[0] + l[1]) + (l[2] + l[3])) + ((l[4] + l[5]) + (l[6] + l[7]))
@@ -76,6 +112,20 @@ mod x86 {
     use bytemuck::cast;
 
     use super::{LeafLanes, max_of, min_of, tree};
+    use crate::engine::columns::{self, RunSums};
+    use crate::engine::elements::Real;
+
+    /// [`columns::scan`] compiled with AVX2.
+    #[target_feature(enable = "avx2")]
+    #[inline(never)]
+    pub(super) fn column_scan_avx2<T: Real, const W: usize, const SKIP_NAN: bool>(
+        run: &[T],
+        inner: usize,
+        c0: usize,
+        shift: &[f64; W],
+    ) -> RunSums<T, W> {
+        columns::scan::<T, W, SKIP_NAN>(run, inner, c0, shift)
+    }
 
     /// [`tree`] of the eight lanes `[a..., b...]` of two registers, in registers: the
     /// horizontal add gives `[a0 + a1, b0 + b1, a2 + a3, b2 + b3]`, and adding its halves

@@ -174,10 +174,22 @@ impl<'a> PassOptions<'a> {
     }
 
     pub(crate) fn plan(&self, units: usize, unit_bytes: usize) -> ChunkPlan {
-        let plan = match self.block_units {
-            Some(n) => ChunkPlan::with_block_units(units, unit_bytes, n),
-            None => ChunkPlan::new(units, unit_bytes),
-        };
+        self.plan_of_bytes(units, unit_bytes, crate::engine::BLOCK_BYTES)
+    }
+
+    /// [`PassOptions::plan`] with default blocks of about `block_bytes` (whole units).
+    pub(crate) fn plan_of_bytes(
+        &self,
+        units: usize,
+        unit_bytes: usize,
+        block_bytes: usize,
+    ) -> ChunkPlan {
+        let default_units = (block_bytes / unit_bytes.max(1)).max(1);
+        let plan = ChunkPlan::with_block_units(
+            units,
+            unit_bytes,
+            self.block_units.unwrap_or(default_units),
+        );
         match self.window_blocks {
             Some(n) => plan.with_window_blocks(n),
             None => plan,

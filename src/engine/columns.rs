@@ -1,0 +1,463 @@
+//! The per-column kernel for floats: statistics of every column of a block of whole rows (a
+//! C-order `(rows, inner)` slice) in one pass. It is the work behind per-column statistics of
+//! an `(N, d)` table along axis 0, the common machine-learning case.
+//!
+//! The block is read in runs of rows that stay in L1 (first swept once in memory order, see
+//! [`touch`]); each run is then read once per group of [`GROUP`] columns, whose accumulators
+//! live in registers:
+//! - shifted sums `Σd` and `Σd²` in `f64`, with `d = x - K` and `K` the column's first finite
+//!   value in the block; the runs' `Σd` are combined with Neumaier's compensated addition.
+//!   Then `m2 = Σd² - (Σd)²/n` in one pass; since `Σd² = m2 + n·(mean-K)²`, the cancellation
+//!   is mild as long as `K` lies within a few standard deviations of the mean (and as `K` is
+//!   one of the values, `Σd² <= n·m2` always). A guard checks it: when `Σd²` exceeds [`GUARD`]
+//!   times `m2` (or anything is not finite), the column of the block is redone with a
+//!   compensated sum and a second, centred pass;
+//! - min and max in the element type (exact in any precision), one per run; the index of the
+//!   block's extreme is searched afterwards in the one run that holds its first occurrence;
+//! - NaN and non-zero counts in integer lanes. A run is first scanned without testing for NaN
+//!   (a NaN turns its column's `Σd` into NaN); only then is it scanned again, skipping and
+//!   counting them.
+//!
+//! On x86-64 CPUs with AVX2 the scan loop is the same source compiled for AVX2 (chosen at run
+//! time): the same operations in the same order, so the same bits on every machine.
+//!
+//! Everything depends only on the block's elements, never on threads. This module works on
+//! slices only; it knows nothing of files, mappings or threads.
+
+use crate::engine::elements::Real;
+use crate::engine::kernel::{Extreme, Neumaier, Partial};
+use crate::engine::simd;
+
+/// Columns per group: the sums, extremes and counts of eight `f32` columns fit the sixteen
+/// AVX2 registers (SSE2 spills one or two, cheaply); a tail of four, then single columns.
+const GROUP: usize = 8;
+
+/// Bytes per run of rows: the run stays in L1 while every group of columns reads it.
+const RUN_BYTES: usize = 32 << 10;
+
+/// The one-pass variance is kept when `Σd² <= GUARD · m2`: its rounding error is then at most
+/// `GUARD` times that of a centred pass over the same block.
+const GUARD: f64 = 16.0;
+
+/// Statistics of each column of `xs`, whole rows of `inner` elements, the first row at index
+/// `j0` along the reduced axis.
+pub(crate) fn column_partials<T: Real>(xs: &[T], inner: usize, j0: u64) -> Vec<Partial<T>> {
+    let run_rows = (RUN_BYTES / (inner * std::mem::size_of::<T>())).clamp(1, 1 << 16);
+    column_partials_in_runs(xs, inner, j0, run_rows)
+}
+
+/// [`column_partials`] with runs of `run_rows` rows (tests use short runs).
+fn column_partials_in_runs<T: Real>(
+    xs: &[T],
+    inner: usize,
+    j0: u64,
+    run_rows: usize,
+) -> Vec<Partial<T>> {
+    debug_assert!(T::IS_FLOAT && inner > 0 && xs.len().is_multiple_of(inner) && run_rows > 0);
+    let rows = xs.len() / inner;
+    let mut columns: Vec<Column<T>> = (0..inner).map(|c| Column::new(xs, inner, c)).collect();
+    for (r, run) in xs.chunks(run_rows * inner).enumerate() {
+        touch(run);
+        let mut c0 = 0;
+        while c0 + GROUP <= inner {
+            scan_group::<T, GROUP>(run, inner, c0, r, &mut columns[c0..c0 + GROUP]);
+            c0 += GROUP;
+        }
+        if c0 + GROUP / 2 <= inner {
+            scan_group::<T, { GROUP / 2 }>(run, inner, c0, r, &mut columns[c0..c0 + GROUP / 2]);
+            c0 += GROUP / 2;
+        }
+        while c0 < inner {
+            scan_group::<T, 1>(run, inner, c0, r, &mut columns[c0..c0 + 1]);
+            c0 += 1;
+        }
+    }
+    let block = Block {
+        xs,
+        inner,
+        rows,
+        run_rows,
+        j0,
+    };
+    columns
+        .iter()
+        .enumerate()
+        .map(|(c, column)| column.finish(&block, c))
+        .collect()
+}
+
+/// Read one byte of every cache line of `run`, in order, before the groups of columns read it
+/// in strides. Those strided reads stall on memory (the hardware prefetchers stop at each
+/// page); a plain sequential sweep of independent loads keeps many misses in flight, and then
+/// every group finds the run in L1.
+#[inline(never)]
+fn touch<T: Real>(run: &[T]) {
+    let bytes: &[u8] = bytemuck::cast_slice(run);
+    let mut seen = 0u8;
+    for line in bytes.chunks(64) {
+        seen ^= line[0];
+    }
+    std::hint::black_box(seen);
+}
+
+/// One column's accumulators over a block.
+struct Column<T> {
+    /// The shift `K`.
+    shift: f64,
+    /// `Σd` (compensated across runs, so a block sums as accurately as one run) and `Σd²`
+    /// of the non-NaN elements.
+    s1: Neumaier,
+    s2: f64,
+    nan: u64,
+    nonzero: u64,
+    /// The extremes so far and the run that first holds each (None: no non-NaN value yet).
+    min: Option<(T, usize)>,
+    max: Option<(T, usize)>,
+}
+
+impl<T: Real> Column<T> {
+    fn new(xs: &[T], inner: usize, c: usize) -> Column<T> {
+        let shift = xs[c..]
+            .iter()
+            .step_by(inner)
+            .map(|x| x.to_f64())
+            .find(|x| x.is_finite())
+            .unwrap_or(0.0);
+        Column {
+            shift,
+            s1: Neumaier::default(),
+            s2: 0.0,
+            nan: 0,
+            nonzero: 0,
+            min: None,
+            max: None,
+        }
+    }
+
+    /// Fold in column `j` of the sums of run `r` (of `rows` rows).
+    #[inline(always)]
+    fn add_run<const W: usize>(&mut self, sums: &RunSums<T, W>, j: usize, r: usize, rows: u32) {
+        self.s1.add(sums.s1[j]);
+        self.s2 += sums.s2[j];
+        self.nan += sums.nan[j] as u64;
+        self.nonzero += sums.nonzero[j] as u64;
+        if sums.nan[j] < rows {
+            // Ties keep the earlier run: the first occurrence wins, like numpy.
+            if self.min.is_none_or(|(m, _)| sums.min[j].less(m)) {
+                self.min = Some((sums.min[j], r));
+            }
+            if self.max.is_none_or(|(m, _)| m.less(sums.max[j])) {
+                self.max = Some((sums.max[j], r));
+            }
+        }
+    }
+
+    /// The partial statistics of column `c` of `block`.
+    fn finish(&self, block: &Block<'_, T>, c: usize) -> Partial<T> {
+        let count = block.rows as u64 - self.nan;
+        let mut partial = Partial {
+            count,
+            nan_count: self.nan,
+            nonzero: self.nonzero,
+            ..Partial::default()
+        };
+        if count == 0 {
+            return partial;
+        }
+        let n = count as f64;
+        let s1 = self.s1.value();
+        let m2 = self.s2 - s1 * s1 / n;
+        if s1.is_finite() && self.s2.is_finite() && self.s2 <= GUARD * m2 {
+            partial.fsum.add(n * self.shift);
+            partial.fsum.merge(self.s1);
+            partial.m2 = m2;
+        } else {
+            (partial.fsum, partial.m2) = block.two_pass(c, n);
+        }
+        partial.min = self
+            .min
+            .and_then(|(value, run)| block.first_equal(c, run, value));
+        partial.max = self
+            .max
+            .and_then(|(value, run)| block.first_equal(c, run, value));
+        partial
+    }
+}
+
+/// The block being reduced, for the rare second looks at one column.
+struct Block<'a, T> {
+    xs: &'a [T],
+    inner: usize,
+    rows: usize,
+    run_rows: usize,
+    j0: u64,
+}
+
+impl<T: Real> Block<'_, T> {
+    /// The elements of column `c` in rows `rows`, with their row numbers in the block.
+    fn column(&self, c: usize, rows: std::ops::Range<usize>) -> impl Iterator<Item = (usize, T)> {
+        let xs = &self.xs[rows.start * self.inner..rows.end * self.inner];
+        xs[c..]
+            .iter()
+            .step_by(self.inner)
+            .enumerate()
+            .map(move |(i, &x)| (rows.start + i, x))
+    }
+
+    /// Compensated sum and centred sum of squares of column `c` (`n` non-NaN elements), the
+    /// careful way: the guard's fallback.
+    fn two_pass(&self, c: usize, n: f64) -> (Neumaier, f64) {
+        let mut sum = Neumaier::default();
+        for (_, x) in self.column(c, 0..self.rows) {
+            if !x.is_nan() {
+                sum.add(x.to_f64());
+            }
+        }
+        let mean = sum.value() / n;
+        let m2 = self
+            .column(c, 0..self.rows)
+            .filter(|(_, x)| !x.is_nan())
+            .map(|(_, x)| (x.to_f64() - mean) * (x.to_f64() - mean))
+            .sum();
+        (sum, m2)
+    }
+
+    /// The first element of column `c` in run `run` equal to `target` (not NaN), with its
+    /// index along the axis. For floats `==` is `equal` without NaN: `-0.0 == 0.0`.
+    fn first_equal(&self, c: usize, run: usize, target: T) -> Option<Extreme<T>> {
+        let start = run * self.run_rows;
+        let end = (start + self.run_rows).min(self.rows);
+        let column = self.xs.get(start * self.inner + c..)?;
+        let row = column
+            .iter()
+            .step_by(self.inner)
+            .take(end - start)
+            .position(|&x| x == target)?;
+        Some(Extreme {
+            value: column[row * self.inner],
+            index: self.j0 + (start + row) as u64,
+        })
+    }
+}
+
+/// The sums of one run over a group of `W` columns.
+pub(crate) struct RunSums<T, const W: usize> {
+    pub(crate) s1: [f64; W],
+    pub(crate) s2: [f64; W],
+    pub(crate) nan: [u32; W],
+    pub(crate) nonzero: [u32; W],
+    pub(crate) min: [T; W],
+    pub(crate) max: [T; W],
+}
+
+/// Columns `c0..c0 + W` of the rows `run` (run number `r`), folded into `columns`.
+#[inline(always)]
+fn scan_group<T: Real, const W: usize>(
+    run: &[T],
+    inner: usize,
+    c0: usize,
+    r: usize,
+    columns: &mut [Column<T>],
+) {
+    let shift: [f64; W] = std::array::from_fn(|j| columns[j].shift);
+    let mut sums = simd::column_scan::<T, W, false>(run, inner, c0, &shift);
+    if sums.s1.iter().any(|s| s.is_nan()) {
+        // A NaN in the run (or inf - inf): again, skipping and counting NaN.
+        sums = simd::column_scan::<T, W, true>(run, inner, c0, &shift);
+    }
+    let rows = (run.len() / inner) as u32;
+    for (j, column) in columns.iter_mut().enumerate() {
+        column.add_run(&sums, j, r, rows);
+    }
+}
+
+/// The sums of columns `c0..c0 + W` over the rows `run`. `SKIP_NAN = false` neither tests nor
+/// counts NaN: a NaN then shows as a NaN `s1`.
+#[inline(always)]
+pub(crate) fn scan<T: Real, const W: usize, const SKIP_NAN: bool>(
+    run: &[T],
+    inner: usize,
+    c0: usize,
+    shift: &[f64; W],
+) -> RunSums<T, W> {
+    let mut s = RunSums {
+        s1: [0.0; W],
+        s2: [0.0; W],
+        nan: [0; W],
+        nonzero: [0; W],
+        min: [T::MIN_INIT; W],
+        max: [T::MAX_INIT; W],
+    };
+    for row in run.chunks_exact(inner) {
+        let x = &row[c0..c0 + W];
+        for j in 0..W {
+            let v = x[j];
+            let mut d = v.to_f64() - shift[j];
+            if SKIP_NAN {
+                let nan = v.is_nan();
+                d = if nan { 0.0 } else { d };
+                s.nan[j] += nan as u32;
+            }
+            s.s1[j] += d;
+            s.s2[j] += d * d;
+            s.min[j] = if v.less(s.min[j]) { v } else { s.min[j] };
+            s.max[j] = if s.max[j].less(v) { v } else { s.max[j] };
+            s.nonzero[j] += v.is_nonzero() as u32;
+        }
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::engine::naive::{self, Elem};
+    use crate::engine::stats::Stats;
+
+    /// Fast and naive agree: counts, extremes (to the bit) and their indices exactly; sums,
+    /// means and variances to a few rounding errors of their magnitudes; infinities and NaN
+    /// exactly.
+    fn agree(fast: &Stats, slow: &Stats, column: &[f64]) -> std::result::Result<(), String> {
+        let abs: f64 = column
+            .iter()
+            .filter(|x| x.is_finite())
+            .map(|x| x.abs())
+            .sum();
+        let n = column.len() as f64;
+        let near = |a: f64, b: f64, scale: f64| {
+            if a.is_finite() && b.is_finite() {
+                (a - b).abs() <= 4.0 * n * f64::EPSILON * scale
+            } else {
+                a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan())
+            }
+        };
+        let bits = |v: Option<crate::engine::Value>| v.map(|v| v.as_f64().to_bits());
+        let value = |v: Option<crate::engine::Value>| v.map_or(0.0, |v| v.as_f64());
+        let var_scale = slow.var.unwrap_or(0.0)
+            + column
+                .iter()
+                .filter(|x| x.is_finite())
+                .map(|x| (x - value(slow.mean)).powi(2))
+                .fold(0.0, f64::max);
+        let same = fast.count == slow.count
+            && fast.nan_count == slow.nan_count
+            && fast.count_nonzero == slow.count_nonzero
+            && (fast.argmin, fast.argmax) == (slow.argmin, slow.argmax)
+            && (bits(fast.min), bits(fast.max)) == (bits(slow.min), bits(slow.max))
+            && near(fast.sum.as_f64(), slow.sum.as_f64(), abs)
+            && near(value(fast.mean), value(slow.mean), abs / n)
+            && fast.var.is_some() == slow.var.is_some()
+            && near(fast.var.unwrap_or(0.0), slow.var.unwrap_or(0.0), var_scale);
+        if same {
+            Ok(())
+        } else {
+            Err(format!("fast {fast:?}\nnaive {slow:?}"))
+        }
+    }
+
+    /// A column of one of three kinds: mixed values with NaN, infinities and ties; a huge
+    /// offset with a tiny spread (where a one-pass variance without shift would cancel), its
+    /// first value sometimes an outlier; or NaN only.
+    fn column(rows: usize) -> impl Strategy<Value = Vec<f64>> {
+        let mixed = prop::collection::vec(
+            prop_oneof![
+                6 => -1e3..1e3f64,
+                3 => (-3i32..3).prop_map(f64::from),
+                1 => Just(f64::NAN),
+                1 => Just(f64::INFINITY),
+                1 => Just(f64::NEG_INFINITY),
+                1 => Just(-0.0),
+            ],
+            rows,
+        );
+        let offset =
+            (prop::collection::vec(-40i32..40, rows), any::<bool>()).prop_map(|(k, outlier)| {
+                let mut xs: Vec<f64> = k.iter().map(|&k| 1e6 + f64::from(k) / 16.0).collect();
+                if outlier {
+                    xs[0] = -1e6;
+                }
+                xs
+            });
+        prop_oneof![
+            4 => mixed,
+            2 => offset,
+            1 => Just(vec![f64::NAN; rows]),
+        ]
+    }
+
+    fn table() -> impl Strategy<Value = (usize, Vec<Vec<f64>>, usize, u64)> {
+        (1usize..40, 1usize..14).prop_flat_map(|(rows, cols)| {
+            (
+                Just(rows),
+                prop::collection::vec(column(rows), cols),
+                1usize..9,
+                0u64..1000,
+            )
+        })
+    }
+
+    fn check<T: Real>(
+        rows: usize,
+        columns: &[Vec<f64>],
+        run_rows: usize,
+        j0: u64,
+        of: impl Fn(f64) -> T,
+    ) -> std::result::Result<(), TestCaseError> {
+        let inner = columns.len();
+        let xs: Vec<T> = (0..rows * inner)
+            .map(|i| of(columns[i % inner][i / inner]))
+            .collect();
+        let fast = column_partials_in_runs(&xs, inner, j0, run_rows);
+        for (c, partial) in fast.iter().enumerate() {
+            let column: Vec<f64> = (0..rows).map(|r| xs[r * inner + c].to_f64()).collect();
+            let elems: Vec<Elem> = column.iter().map(|&x| Elem::Float(x)).collect();
+            let mut slow = naive::stats(&elems, 0);
+            slow.argmin = slow.argmin.map(|i| i + j0);
+            slow.argmax = slow.argmax.map(|i| i + j0);
+            agree(&Stats::from_partial(partial, 0), &slow, &column)
+                .map_err(|e| TestCaseError::fail(format!("column {c}: {e}")))?;
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(128))]
+
+        #[test]
+        fn column_kernel_matches_the_naive_reference(
+            (rows, columns, run_rows, j0) in table(),
+        ) {
+            check::<f64>(rows, &columns, run_rows, j0, |x| x)?;
+            check::<f32>(rows, &columns, run_rows, j0, |x| x as f32)?;
+        }
+
+        #[test]
+        fn avx2_and_baseline_scans_give_the_same_bits(
+            values in prop::collection::vec(prop_oneof![-1e3..1e3f32, Just(f32::NAN), Just(0.0)], 8..400),
+        ) {
+            let rows = values.len() / 8;
+            let xs = &values[..rows * 8];
+            let shift = [0.5f64; 8];
+            let base = simd::column_scan_baseline::<f32, 8, true>(xs, 8, 0, &shift);
+            let fast = simd::column_scan::<f32, 8, true>(xs, 8, 0, &shift);
+            let key = |s: &RunSums<f32, 8>| {
+                format!("{:?} {:?} {:?} {:?} {:?} {:?}", s.s1.map(f64::to_bits), s.s2.map(f64::to_bits),
+                    s.nan, s.nonzero, s.min.map(f32::to_bits), s.max.map(f32::to_bits))
+            };
+            prop_assert_eq!(key(&base), key(&fast));
+        }
+    }
+
+    #[test]
+    fn an_infinity_keeps_the_sum_infinite() {
+        let mut s = Neumaier::default();
+        for x in [1.0, f64::INFINITY, 2.0] {
+            s.add(x);
+        }
+        assert_eq!(s.value(), f64::INFINITY);
+        s.add(f64::NEG_INFINITY);
+        assert!(s.value().is_nan());
+    }
+}
