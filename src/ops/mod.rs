@@ -10,8 +10,8 @@
 //! persisted (fsync, rename), so a failure never leaves a partial output. The input is read
 //! window by window through its mapping, with the next window announced (`MADV_WILLNEED`) and
 //! finished windows released, so resident memory stays bounded whatever the file size; a
-//! random gather from a big file reads its rows in one pass of sorted, coalesced `pread`s
-//! instead (see [`take_to_file`]).
+//! random gather from a big file walks the mapping once in source order, releasing pages
+//! behind it (see [`take_to_file`]).
 //!
 //! Output memory order of slices and gathers: C, unless the input is Fortran-ordered, in which
 //! case the output is Fortran too — what numpy's `a[expr].copy(order='K')` gives for a sliced
@@ -99,11 +99,11 @@ impl<'a> OutputOptions<'a> {
     }
 
     /// Keep resident memory bounded (default: yes). Only a random gather from a big file
-    /// ([`take_to_file`]) has a choice: bounded, it reads the rows in source order with
-    /// `pread` and parks them in the output file (~70 MiB resident for 1M rows of a 4 GiB
-    /// file); unbounded, it copies them from the mapping (about the same CPU time on the
-    /// machines measured, but the touched pages of the input — up to the whole file — count
-    /// as resident until the copy ends). The output is the same.
+    /// ([`take_to_file`]) has a choice: bounded, it copies the rows from the mapping in
+    /// source order, releasing pages behind it, and parks them in the output file (~195 MiB
+    /// resident for 1M rows of a 4 GiB file); unbounded, it copies them in output order from
+    /// the mapping (the touched pages of the input — up to the whole file — count as resident
+    /// until the copy ends). The output is the same.
     pub fn bounded_memory(mut self, bounded: bool) -> OutputOptions<'a> {
         self.bounded_memory = bounded;
         self

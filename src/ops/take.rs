@@ -3,7 +3,9 @@
 //! Every index is checked (and negative ones wrapped, like numpy) before the output is even
 //! created, so a bad index never leaves a file behind. The copy is byte-level (any dtype, byte
 //! order kept) and parallel over output rows, with a software prefetch of the rows a few
-//! steps ahead: random gathers are bound by memory latency, not bandwidth.
+//! steps ahead: random gathers are bound by memory latency, not bandwidth. A gather from a big
+//! file walks the input once in source order instead, releasing what it has read, so resident
+//! memory stays bounded (`RowGather::copy_sorted` says how, and what it costs).
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -211,11 +213,12 @@ fn reorder(values: &[i64], shape: &[usize], from: Order, to: Order) -> Vec<i64> 
 /// and memory order. All indices are checked before anything is created.
 ///
 /// Memory: the wrapped indices are held in RAM (about 40 bytes each with the sorted copy).
-/// A gather along axis 0 of an input bigger than 256 MiB (not opened copy-on-write) never
-/// maps the rows it reads: it sorts all indices by source, reads the rows in one pass of
-/// coalesced `pread`s, parks them in the output file chunk by chunk and then puts each
-/// 16 MiB chunk into output order, so resident memory stays small whatever the file size.
-/// Smaller inputs and gathers along other axes copy straight from the mapping.
+/// A gather along axis 0 of an input bigger than 256 MiB (not opened copy-on-write) sorts all
+/// indices by source and copies the rows from the mapping in one pass in source order,
+/// releasing the pages behind it; it parks them in the output file chunk by chunk and then
+/// puts each 128 MiB chunk into output order, so resident memory stays bounded whatever the
+/// file size (~195 MiB peak for 1M rows of 4 GiB). Smaller inputs and gathers along other axes
+/// copy in output order straight from the mapping.
 ///
 /// ```
 /// # let dir = tempfile::tempdir()?;
@@ -389,21 +392,34 @@ impl<'i> RowGather<'i> {
     /// The bounded-memory gather along axis 0 of a big input, in one pass over the input.
     ///
     /// A random gather through the mapping maps every page it touches (with 1M random rows of
-    /// 256 bytes from 4 GiB: all of them), and mapping plus releasing a page costs about as
-    /// much as copying it through `pread`. Reading the rows in source order with `pread`
-    /// instead keeps nothing of the input resident, and one pass over ALL indices sorted by
-    /// source keeps the rows dense enough that neighbouring rows share a read (per-row reads
-    /// cost ~3x a 4 KiB page copy on the kernels measured; see [`read_runs`]).
+    /// 256 bytes from 4 GiB: nearly all of them) and keeps them resident until the copy ends.
+    /// Instead, all indices are sorted by source once and the rows are copied from the mapping
+    /// in source order, in parallel groups, each group releasing the pages behind its walk
+    /// (`MADV_DONTNEED` every [`RELEASE_BYTES`]), so only a few MiB of the input are mapped
+    /// at a time. Only the rows taken are copied: 256 MB of memory traffic for 1M rows, where
+    /// the earlier `pread` of this pass copied nearly the whole 4 GiB in the kernel.
+    ///
+    /// Measured on the project machine (2 cores, kernel 6.18, page cache of the 4 GiB table in
+    /// large folios, load average ~3.3, medians of 6, 16 MiB staging): `pread` pass
+    /// 0.24-0.36 s user + 0.85-0.95 s sys; mapped pass 0.22 s user + 0.48 s sys, peak RSS
+    /// 70 -> 88 MiB (the windows being walked). What is left of sys is mostly the output side: the parking
+    /// `pwrite`s and read-backs below (~0.3 s) and the page faults of the walk plus its
+    /// releases (~0.2 s). `MADV_POPULATE_READ` of each window ahead of the walk instead of
+    /// faults was no faster. A bigger staging buffer ([`STAGE_BYTES`]) parks less. Later,
+    /// with a colder cache state (`mmnpy stats` of the table at 0.4 s sys instead of < 0.1 s,
+    /// load ~3), side by side over 10 runs: `pread` 1.43-1.58 s CPU, wall 0.77-0.86 s; mapped
+    /// (128 MiB staging) 1.18-1.20 s CPU, wall 0.63-0.66 s. The mapping wins in both states.
     ///
     /// The output is cut into chunks of `stage_bytes`, which bounds memory: the rows of chunk
     /// 0 are gathered straight into a RAM staging buffer, the rows of every later chunk are
     /// parked, in source order, in that chunk's own region of the output file. Phase 2 then
     /// puts each chunk into output order: chunk 0 from RAM, the others after reading their
-    /// region back into the same buffer. Work is proportional to the rows taken plus at most
-    /// one read of the input; resident memory is one staging buffer plus the index arrays.
+    /// region back into the same buffer. Work is proportional to the rows taken; resident
+    /// memory is one staging buffer, the index arrays and the windows being walked.
     ///
     /// Parallel over groups of `group_bytes` of gathered rows (contiguous in source order, so
-    /// each group's rows for a chunk land in one contiguous piece of its staging).
+    /// each group's rows for a chunk land in one contiguous piece of its staging); the output
+    /// does not depend on the grouping or the thread count.
     fn copy_sorted(
         &self,
         input: &NpyFile,
@@ -448,7 +464,8 @@ impl<'i> RowGather<'i> {
 
         // Phase 1: gather every row once, in source order. Buffers are pooled, not allocated
         // per task: on the VMs measured, first touches of fresh memory cost more than copies.
-        let mut stage = vec![0u8; chunk_rows * rb];
+        let mut stage_memory = crate::map::scratch(chunk_rows * rb)?;
+        let stage = &mut stage_memory[..chunk_rows * rb];
         let mut heads = Vec::with_capacity(groups);
         let mut rest = &mut stage[..];
         for g in 0..groups {
@@ -465,11 +482,7 @@ impl<'i> RowGather<'i> {
             .enumerate()
             .try_for_each(|(g, (group, head))| {
                 let mut buffers = lock(&pool).pop().unwrap_or_default();
-                let GroupBuffers {
-                    scratch,
-                    parked,
-                    base,
-                } = &mut buffers;
+                let GroupBuffers { parked, base } = &mut buffers;
                 let start = &first_ref[g * chunks..(g + 1) * chunks];
                 let end = &first_ref[(g + 1) * chunks..(g + 2) * chunks];
                 // `parked` holds this group's rows of chunks 1.., chunk after chunk.
@@ -484,7 +497,7 @@ impl<'i> RowGather<'i> {
                 if parked.len() < total * rb {
                     parked.resize(total * rb, 0);
                 }
-                read_runs(input, group, rb, scratch, |slot, row| {
+                for_each_mapped_row(input, group, rb, RELEASE_BYTES, |slot, row| {
                     let c = slot / chunk_rows;
                     let local = slot % chunk_rows - start[c];
                     let dst = if c == 0 {
@@ -494,7 +507,7 @@ impl<'i> RowGather<'i> {
                         &mut parked[at..at + rb]
                     };
                     dst.copy_from_slice(row);
-                })?;
+                });
                 for c in 1..chunks {
                     let count = end[c] - start[c];
                     if count > 0 {
@@ -517,7 +530,7 @@ impl<'i> RowGather<'i> {
                     .enumerate()
                     .try_for_each(|(k, piece)| output.read_at((lo + k * block_rows) * rb, piece))?;
             }
-            let (stage_ref, staged_ref) = (&stage, &staged);
+            let (stage_ref, staged_ref): (&[u8], _) = (stage, &staged);
             (lo..hi)
                 .step_by(block_rows)
                 .collect::<Vec<_>>()
@@ -542,7 +555,6 @@ impl<'i> RowGather<'i> {
 /// The reusable buffers of one phase-1 task of the sorted gather.
 #[derive(Default)]
 struct GroupBuffers {
-    scratch: Vec<u8>,
     parked: Vec<u8>,
     base: Vec<usize>,
 }
@@ -554,59 +566,51 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// Read the rows of `sources` ((source row, tag) sorted by source row) of `rb` bytes and
-/// hand each to `put(tag, bytes)`, in source order. Rows less than
-/// [`COALESCE_BYTES`] apart share one `pread` of at most [`MAX_READ_BYTES`] into `scratch`.
-///
-/// Measured on the project machine (warm page cache, 4 GiB input, 1M random 256-byte rows):
-/// a `pread` of one row costs ~0.6 us sorted and ~1.7 us random, a 4 KiB page copied inside
-/// a 128 KiB read ~0.5 us, so reading through gaps of a few pages is cheaper than a second
-/// call; reads beyond the L2 cache (1 MiB, 4 MiB) ran up to 4x slower per byte.
-fn read_runs(
+/// Hand each row of `sources` ((source row, tag) sorted by source row) of `rb` bytes to
+/// `put(tag, bytes)`, in source order, straight from the mapping of `input`, and release the
+/// pages behind the walk every `release_bytes` ([`RELEASE_BYTES`]) so they never pile up in
+/// the resident set.
+fn for_each_mapped_row(
     input: &NpyFile,
     sources: &[(usize, usize)],
     rb: usize,
-    scratch: &mut Vec<u8>,
+    release_bytes: usize,
     mut put: impl FnMut(usize, &[u8]),
-) -> Result<()> {
-    let mut k = 0;
-    while k < sources.len() {
-        let first = sources[k].0;
-        let mut last = first;
-        let mut j = k + 1;
-        while j < sources.len()
-            && (sources[j].0 - last) * rb <= COALESCE_BYTES
-            && (sources[j].0 - first + 1) * rb <= MAX_READ_BYTES
-        {
-            last = sources[j].0;
-            j += 1;
+) {
+    let (Some(&(first, _)), Some(&(last, _))) = (sources.first(), sources.last()) else {
+        return;
+    };
+    let src = input.bytes();
+    let mut released = first * rb / RELEASE_ALIGN * RELEASE_ALIGN;
+    for (k, &(source, tag)) in sources.iter().enumerate() {
+        if let Some(&(ahead, _)) = sources.get(k + PREFETCH_DISTANCE) {
+            prefetch(src, ahead * rb);
         }
-        let len = (last - first + 1) * rb;
-        if scratch.len() < len {
-            scratch.resize(len, 0);
+        let at = source * rb;
+        if at >= released + release_bytes {
+            let behind = at / RELEASE_ALIGN * RELEASE_ALIGN;
+            input.release(released, behind - released);
+            released = behind;
         }
-        let run = &mut scratch[..len];
-        input.read_at(first * rb, run)?;
-        for &(source, tag) in &sources[k..j] {
-            let at = (source - first) * rb;
-            put(tag, &run[at..at + rb]);
-        }
-        k = j;
+        put(tag, &src[at..at + rb]);
     }
-    Ok(())
+    input.release(released, (last + 1) * rb - released);
 }
 
-/// Rows closer than this are read together by one `pread` in the sorted gather.
-const COALESCE_BYTES: usize = 16 << 10;
-/// The longest single read of the sorted gather (kept within the L2 cache).
-const MAX_READ_BYTES: usize = 128 << 10;
+/// How far the sorted gather walks the mapping before releasing the pages behind it.
+const RELEASE_BYTES: usize = 8 << 20;
+/// Release boundaries are rounded down to this, so a page still being read is rarely dropped.
+const RELEASE_ALIGN: usize = 64 << 10;
 
 /// Inputs above this size take the sorted, bounded-memory gather along axis 0.
 const SORTED_MIN_INPUT_BYTES: usize = 4 * crate::engine::WINDOW_BYTES;
-/// Output bytes staged in RAM at once by the sorted gather (its one big buffer). Small enough
-/// to stay in the last-level cache for phase 2's random reads and to be touched fresh only
-/// once; every chunk after the first costs a write, a read and a rewrite of its bytes.
-const STAGE_BYTES: usize = 16 << 20;
+/// Output bytes staged in RAM at once by the sorted gather (its one big buffer, in huge pages
+/// where the kernel allows): the rows of the first chunk go straight there, every later chunk
+/// costs a parking write, a read-back and a rewrite of its bytes. 128 MiB (half of 1M rows of
+/// 256 bytes) took 7% less CPU than 16 MiB (0.78 s against 0.84 s, medians of 8 at load 4)
+/// for ~195 MiB peak RSS instead of ~90; without huge pages the bigger buffer cost more than
+/// it saved (a fault per 4 KiB page, TLB misses in phase 2's random reads).
+const STAGE_BYTES: usize = 128 << 20;
 /// Gathered bytes per parallel group of the sorted gather.
 const GROUP_BYTES: usize = 4 << 20;
 
@@ -662,10 +666,11 @@ mod tests {
     }
 
     #[test]
-    fn sorted_gather_splits_reads_of_rows_bigger_than_a_read() {
+    fn mapped_walk_reads_every_row_across_releases() {
         let dir = tempfile::tempdir().unwrap();
-        let cols = MAX_READ_BYTES / 4 / 3 + 5; // three rows overflow one read
-        let shape = [9, cols];
+        let cols = RELEASE_ALIGN / 4 / 3 + 5; // rows straddle the release boundaries
+        let shape = [40, cols];
+        let rb = cols * 4;
         let dtype = crate::DType::parse("<u4").unwrap();
         let mut input =
             NpyFile::create(dir.path().join("in.npy"), dtype, &shape, Order::C).unwrap();
@@ -673,24 +678,22 @@ mod tests {
             *b = (i % 253) as u8;
         }
         input.persist().unwrap();
-        let idx = vec![8, 0, 1, 2, 2, 3, 7, 5, 1, 4, 0];
-        let g = RowGather::new(&shape, Order::C, 0, 4, &idx);
-        let mut out = NpyFile::create(
-            dir.path().join("out.npy"),
-            dtype,
-            &[idx.len(), cols],
-            Order::C,
-        )
-        .unwrap();
-        g.copy_sorted(
-            &input,
-            &mut out,
-            &OutputOptions::new(),
-            3 * g.row_bytes,
-            4 * g.row_bytes,
-        )
-        .unwrap();
-        assert_eq!(out.bytes(), naive_take(input.bytes(), &shape, 4, 0, &idx));
+        let sources: Vec<(usize, usize)> = [0, 0, 1, 5, 6, 6, 20, 21, 39]
+            .iter()
+            .enumerate()
+            .map(|(tag, &row)| (row, tag))
+            .collect();
+        for step in [RELEASE_ALIGN, 2 * RELEASE_ALIGN, RELEASE_BYTES] {
+            let mut seen = Vec::new();
+            for_each_mapped_row(&input, &sources, rb, step, |tag, row| {
+                seen.push((tag, row.to_vec()));
+            });
+            let expected: Vec<(usize, Vec<u8>)> = sources
+                .iter()
+                .map(|&(row, tag)| (tag, input.bytes()[row * rb..(row + 1) * rb].to_vec()))
+                .collect();
+            assert_eq!(seen, expected, "release step {step}");
+        }
     }
 
     proptest! {
@@ -719,7 +722,7 @@ mod tests {
         }
 
         #[test]
-        fn sorted_pread_gather_equals_naive_take(
+        fn sorted_gather_equals_naive_take(
             rows in 1usize..60,
             cols in 1usize..4,
             raw in proptest::collection::vec(0usize..1000, 0..80),
