@@ -2,9 +2,12 @@
 //! C-order `(rows, inner)` slice) in one pass. It is the work behind per-column statistics of
 //! an `(N, d)` table along axis 0, the common machine-learning case.
 //!
-//! The block is read in runs of rows that stay in L1 (first swept once in memory order, see
-//! [`touch`]); each run is then read once per group of [`GROUP`] columns, whose accumulators
-//! live in registers:
+//! The block is read in runs of rows that stay in L1; each run is read once per group of
+//! [`GROUP`] columns, whose accumulators live in registers, and meanwhile each group asks for
+//! its columns of the next run (a prefetch hint per row), so memory is read while the run in
+//! L1 is computed on (the first run of a block is swept once in memory order instead, see
+//! [`touch`]). After each run a group folds the run's figures into its per-block lanes
+//! ([`Group`], arrays that vectorise):
 //! - shifted sums `Σd` and `Σd²` in `f64`, with `d = x - K` and `K` the column's first finite
 //!   value in the block; the runs' `Σd` are combined with Neumaier's compensated addition.
 //!   Then `m2 = Σd² - (Σd)²/n` in one pass; since `Σd² = m2 + n·(mean-K)²`, the cancellation

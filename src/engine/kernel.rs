@@ -76,8 +76,8 @@ impl<const W: usize> NeumaierLanes<W> {
     /// Add `xs[j]` to lane `j`, like [`Neumaier::add`] on each.
     #[inline(always)]
     pub(crate) fn add(&mut self, xs: &[f64; W]) {
-        for j in 0..W {
-            let (s, x) = (self.sum[j], xs[j]);
+        for (j, &x) in xs.iter().enumerate() {
+            let s = self.sum[j];
             let t = s + x;
             let term = if s.abs() >= x.abs() {
                 (s - t) + x
