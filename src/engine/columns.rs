@@ -2,9 +2,12 @@
 //! C-order `(rows, inner)` slice) in one pass. It is the work behind per-column statistics of
 //! an `(N, d)` table along axis 0, the common machine-learning case.
 //!
-//! The block is read in runs of rows that stay in L1 (first swept once in memory order, see
-//! [`touch`]); each run is then read once per group of [`GROUP`] columns, whose accumulators
-//! live in registers:
+//! The block is read in runs of rows that stay in L1; each run is read once per group of
+//! [`GROUP`] columns, whose accumulators live in registers, and meanwhile each group asks for
+//! its columns of the next run (a prefetch hint per row), so memory is read while the run in
+//! L1 is computed on (the first run of a block is swept once in memory order instead, see
+//! [`touch`]). After each run a group folds the run's figures into its per-block lanes
+//! ([`Group`], arrays that vectorise):
 //! - shifted sums `Σd` and `Σd²` in `f64`, with `d = x - K` and `K` the column's first finite
 //!   value in the block; the runs' `Σd` are combined with Neumaier's compensated addition.
 //!   Then `m2 = Σd² - (Σd)²/n` in one pass; since `Σd² = m2 + n·(mean-K)²`, the cancellation
@@ -25,15 +28,16 @@
 //! slices only; it knows nothing of files, mappings or threads.
 
 use crate::engine::elements::Real;
-use crate::engine::kernel::{Extreme, Neumaier, Partial};
+use crate::engine::kernel::{Extreme, Neumaier, NeumaierLanes, Partial};
 use crate::engine::simd;
 
 /// Columns per group: the sums, extremes and counts of eight `f32` columns fit the sixteen
 /// AVX2 registers (SSE2 spills one or two, cheaply); a tail of four, then single columns.
 const GROUP: usize = 8;
 
-/// Bytes per run of rows: the run stays in L1 while every group of columns reads it.
-const RUN_BYTES: usize = 32 << 10;
+/// Bytes per run of rows: the run and the next one (prefetched meanwhile) stay in L1 while
+/// every group of columns reads the run.
+const RUN_BYTES: usize = 16 << 10;
 
 /// The one-pass variance is kept when `Σd² <= GUARD · m2`: its rounding error is then at most
 /// `GUARD` times that of a centred pass over the same block.
@@ -55,22 +59,13 @@ fn column_partials_in_runs<T: Real>(
 ) -> Vec<Partial<T>> {
     debug_assert!(T::IS_FLOAT && inner > 0 && xs.len().is_multiple_of(inner) && run_rows > 0);
     let rows = xs.len() / inner;
-    let mut columns: Vec<Column<T>> = (0..inner).map(|c| Column::new(xs, inner, c)).collect();
+    let mut groups = Groups::new(xs, inner);
+    let mut next_runs = xs.chunks(run_rows * inner).skip(1);
     for (r, run) in xs.chunks(run_rows * inner).enumerate() {
-        touch(run);
-        let mut c0 = 0;
-        while c0 + GROUP <= inner {
-            scan_group::<T, GROUP>(run, inner, c0, r, &mut columns[c0..c0 + GROUP]);
-            c0 += GROUP;
+        if r == 0 {
+            touch(run);
         }
-        if c0 + GROUP / 2 <= inner {
-            scan_group::<T, { GROUP / 2 }>(run, inner, c0, r, &mut columns[c0..c0 + GROUP / 2]);
-            c0 += GROUP / 2;
-        }
-        while c0 < inner {
-            scan_group::<T, 1>(run, inner, c0, r, &mut columns[c0..c0 + 1]);
-            c0 += 1;
-        }
+        groups.fold_run(run, next_runs.next().unwrap_or(&[]), inner, r);
     }
     let block = Block {
         xs,
@@ -79,17 +74,61 @@ fn column_partials_in_runs<T: Real>(
         run_rows,
         j0,
     };
-    columns
-        .iter()
+    groups
+        .columns()
         .enumerate()
         .map(|(c, column)| column.finish(&block, c))
         .collect()
 }
 
+/// The groups of columns of a block: [`GROUP`] at a time, then a group of half as many,
+/// then single columns.
+struct Groups<T> {
+    full: Vec<Group<T, GROUP>>,
+    half: Option<Group<T, { GROUP / 2 }>>,
+    single: Vec<Group<T, 1>>,
+}
+
+impl<T: Real> Groups<T> {
+    fn new(xs: &[T], inner: usize) -> Groups<T> {
+        let full = inner / GROUP;
+        let half = inner % GROUP >= GROUP / 2;
+        let rest = full * GROUP + usize::from(half) * GROUP / 2;
+        Groups {
+            full: (0..full)
+                .map(|g| Group::new(xs, inner, g * GROUP))
+                .collect(),
+            half: half.then(|| Group::new(xs, inner, full * GROUP)),
+            single: (rest..inner).map(|c| Group::new(xs, inner, c)).collect(),
+        }
+    }
+
+    /// Fold in run number `r` (`next`: the run after it, to prefetch).
+    fn fold_run(&mut self, run: &[T], next: &[T], inner: usize, r: usize) {
+        for group in &mut self.full {
+            simd::column_run(group, run, next, inner, r);
+        }
+        if let Some(group) = &mut self.half {
+            simd::column_run(group, run, next, inner, r);
+        }
+        for group in &mut self.single {
+            simd::column_run(group, run, next, inner, r);
+        }
+    }
+
+    /// Every column's accumulators, in column order.
+    fn columns(&self) -> impl Iterator<Item = Column<T>> + '_ {
+        let full = self.full.iter().flat_map(Group::columns);
+        let half = self.half.iter().flat_map(Group::columns);
+        full.chain(half)
+            .chain(self.single.iter().flat_map(Group::columns))
+    }
+}
+
 /// Read one byte of every cache line of `run`, in order, before the groups of columns read it
-/// in strides. Those strided reads stall on memory (the hardware prefetchers stop at each
-/// page); a plain sequential sweep of independent loads keeps many misses in flight, and then
-/// every group finds the run in L1.
+/// in strides: the first run of a block, which no earlier run prefetched. Strided reads
+/// stall on memory (the hardware prefetchers stop at each page); a plain sequential sweep of
+/// independent loads keeps many misses in flight, and then every group finds the run in L1.
 #[inline(never)]
 fn touch<T: Real>(run: &[T]) {
     let bytes: &[u8] = bytemuck::cast_slice(run);
@@ -98,6 +137,16 @@ fn touch<T: Real>(run: &[T]) {
         seen ^= line[0];
     }
     std::hint::black_box(seen);
+}
+
+/// The first finite value of column `c` of `xs` (rows of `inner`), or 0: the column's shift.
+fn first_finite<T: Real>(xs: &[T], inner: usize, c: usize) -> f64 {
+    xs[c..]
+        .iter()
+        .step_by(inner)
+        .map(|x| x.to_f64())
+        .find(|x| x.is_finite())
+        .unwrap_or(0.0)
 }
 
 /// One column's accumulators over a block.
@@ -116,42 +165,6 @@ struct Column<T> {
 }
 
 impl<T: Real> Column<T> {
-    fn new(xs: &[T], inner: usize, c: usize) -> Column<T> {
-        let shift = xs[c..]
-            .iter()
-            .step_by(inner)
-            .map(|x| x.to_f64())
-            .find(|x| x.is_finite())
-            .unwrap_or(0.0);
-        Column {
-            shift,
-            s1: Neumaier::default(),
-            s2: 0.0,
-            nan: 0,
-            nonzero: 0,
-            min: None,
-            max: None,
-        }
-    }
-
-    /// Fold in column `j` of the sums of run `r` (of `rows` rows).
-    #[inline(always)]
-    fn add_run<const W: usize>(&mut self, sums: &RunSums<T, W>, j: usize, r: usize, rows: u32) {
-        self.s1.add(sums.s1[j]);
-        self.s2 += sums.s2[j];
-        self.nan += sums.nan[j] as u64;
-        self.nonzero += sums.nonzero[j] as u64;
-        if sums.nan[j] < rows {
-            // Ties keep the earlier run: the first occurrence wins, like numpy.
-            if self.min.is_none_or(|(m, _)| sums.min[j].less(m)) {
-                self.min = Some((sums.min[j], r));
-            }
-            if self.max.is_none_or(|(m, _)| m.less(sums.max[j])) {
-                self.max = Some((sums.max[j], r));
-            }
-        }
-    }
-
     /// The partial statistics of column `c` of `block`.
     fn finish(&self, block: &Block<'_, T>, c: usize) -> Partial<T> {
         let count = block.rows as u64 - self.nan;
@@ -241,41 +254,104 @@ impl<T: Real> Block<'_, T> {
 }
 
 /// The sums of one run over a group of `W` columns.
-pub(crate) struct RunSums<T, const W: usize> {
-    pub(crate) s1: [f64; W],
-    pub(crate) s2: [f64; W],
-    pub(crate) nan: [u32; W],
-    pub(crate) nonzero: [u32; W],
-    pub(crate) min: [T; W],
-    pub(crate) max: [T; W],
+struct RunSums<T, const W: usize> {
+    s1: [f64; W],
+    s2: [f64; W],
+    nan: [u32; W],
+    nonzero: [u32; W],
+    min: [T; W],
+    max: [T; W],
 }
 
-/// Columns `c0..c0 + W` of the rows `run` (run number `r`), folded into `columns`.
-#[inline(always)]
-fn scan_group<T: Real, const W: usize>(
-    run: &[T],
-    inner: usize,
+/// No run yet holds a non-NaN value of the column.
+const NO_RUN: usize = usize::MAX;
+
+/// The accumulators of columns `c0..c0 + W` over the runs of a block, lane `j` for column
+/// `c0 + j`, in arrays: folding in a run is a few vector operations.
+#[derive(Clone, Debug)]
+pub(crate) struct Group<T, const W: usize> {
     c0: usize,
-    r: usize,
-    columns: &mut [Column<T>],
-) {
-    let shift: [f64; W] = std::array::from_fn(|j| columns[j].shift);
-    let mut sums = simd::column_scan::<T, W, false>(run, inner, c0, &shift);
-    if sums.s1.iter().any(|s| s.is_nan()) {
-        // A NaN in the run (or inf - inf): again, skipping and counting NaN.
-        sums = simd::column_scan::<T, W, true>(run, inner, c0, &shift);
+    /// The shifts `K`.
+    shift: [f64; W],
+    /// `Σd` (compensated across runs, so a block sums as accurately as one run) and `Σd²`
+    /// of the non-NaN elements.
+    s1: NeumaierLanes<W>,
+    s2: [f64; W],
+    nan: [u64; W],
+    nonzero: [u64; W],
+    /// The extremes so far and the first run that holds each ([`NO_RUN`]: none yet).
+    min: [T; W],
+    max: [T; W],
+    min_run: [usize; W],
+    max_run: [usize; W],
+}
+
+impl<T: Real, const W: usize> Group<T, W> {
+    /// The group of columns `c0..c0 + W` of the block `xs` (rows of `inner`), nothing folded.
+    pub(crate) fn new(xs: &[T], inner: usize, c0: usize) -> Group<T, W> {
+        Group {
+            c0,
+            shift: std::array::from_fn(|j| first_finite(xs, inner, c0 + j)),
+            s1: NeumaierLanes::default(),
+            s2: [0.0; W],
+            nan: [0; W],
+            nonzero: [0; W],
+            min: [T::MIN_INIT; W],
+            max: [T::MAX_INIT; W],
+            min_run: [NO_RUN; W],
+            max_run: [NO_RUN; W],
+        }
     }
-    let rows = (run.len() / inner) as u32;
-    for (j, column) in columns.iter_mut().enumerate() {
-        column.add_run(&sums, j, r, rows);
+
+    /// Fold in the rows `run` (run number `r`), and ask for the same columns of the rows
+    /// `next` meanwhile: each group prefetches its part of the next run, so the next run
+    /// arrives while this one is computed on, and stays in L1 for all the groups.
+    #[inline(always)]
+    pub(crate) fn fold_run(&mut self, run: &[T], next: &[T], inner: usize, r: usize) {
+        let mut sums = scan::<T, W, false>(run, next, inner, self.c0, &self.shift);
+        if sums.s1.iter().any(|s| s.is_nan()) {
+            // A NaN in the run (or inf - inf): again, skipping and counting NaN.
+            sums = scan::<T, W, true>(run, &[], inner, self.c0, &self.shift);
+        }
+        let rows = (run.len() / inner) as u32;
+        self.s1.add(&sums.s1);
+        for j in 0..W {
+            self.s2[j] += sums.s2[j];
+            self.nan[j] += u64::from(sums.nan[j]);
+            self.nonzero[j] += u64::from(sums.nonzero[j]);
+            // Ties keep the earlier run: the first occurrence wins, like numpy.
+            let seen = sums.nan[j] < rows;
+            let lower = seen && (self.min_run[j] == NO_RUN || sums.min[j].less(self.min[j]));
+            let higher = seen && (self.max_run[j] == NO_RUN || self.max[j].less(sums.max[j]));
+            self.min[j] = if lower { sums.min[j] } else { self.min[j] };
+            self.min_run[j] = if lower { r } else { self.min_run[j] };
+            self.max[j] = if higher { sums.max[j] } else { self.max[j] };
+            self.max_run[j] = if higher { r } else { self.max_run[j] };
+        }
+    }
+
+    /// The accumulators of each column of the group.
+    fn columns(&self) -> impl Iterator<Item = Column<T>> + '_ {
+        let extreme = |value: T, run: usize| (run != NO_RUN).then_some((value, run));
+        (0..W).map(move |j| Column {
+            shift: self.shift[j],
+            s1: self.s1.lane(j),
+            s2: self.s2[j],
+            nan: self.nan[j],
+            nonzero: self.nonzero[j],
+            min: extreme(self.min[j], self.min_run[j]),
+            max: extreme(self.max[j], self.max_run[j]),
+        })
     }
 }
 
-/// The sums of columns `c0..c0 + W` over the rows `run`. `SKIP_NAN = false` neither tests nor
-/// counts NaN: a NaN then shows as a NaN `s1`.
+/// The sums of columns `c0..c0 + W` over the rows `run`, prefetching the same columns of the
+/// rows `next`. `SKIP_NAN = false` neither tests nor counts NaN: a NaN then shows as a NaN
+/// `s1`.
 #[inline(always)]
-pub(crate) fn scan<T: Real, const W: usize, const SKIP_NAN: bool>(
+fn scan<T: Real, const W: usize, const SKIP_NAN: bool>(
     run: &[T],
+    next: &[T],
     inner: usize,
     c0: usize,
     shift: &[f64; W],
@@ -288,7 +364,8 @@ pub(crate) fn scan<T: Real, const W: usize, const SKIP_NAN: bool>(
         min: [T::MIN_INIT; W],
         max: [T::MAX_INIT; W],
     };
-    for row in run.chunks_exact(inner) {
+    for (i, row) in run.chunks_exact(inner).enumerate() {
+        simd::prefetch(next, i * inner + c0);
         let x = &row[c0..c0 + W];
         for j in 0..W {
             let v = x[j];
@@ -439,12 +516,19 @@ mod tests {
         ) {
             let rows = values.len() / 8;
             let xs = &values[..rows * 8];
-            let shift = [0.5f64; 8];
-            let base = simd::column_scan_baseline::<f32, 8, true>(xs, 8, 0, &shift);
-            let fast = simd::column_scan::<f32, 8, true>(xs, 8, 0, &shift);
-            let key = |s: &RunSums<f32, 8>| {
-                format!("{:?} {:?} {:?} {:?} {:?} {:?}", s.s1.map(f64::to_bits), s.s2.map(f64::to_bits),
-                    s.nan, s.nonzero, s.min.map(f32::to_bits), s.max.map(f32::to_bits))
+            let mut base = Group::<f32, 8>::new(xs, 8, 0);
+            let mut fast = base.clone();
+            // Runs of 7 rows, each prefetching the next.
+            let runs: Vec<&[f32]> = xs.chunks(56).collect();
+            for (r, run) in runs.iter().enumerate() {
+                let next = runs.get(r + 1).copied().unwrap_or(&[]);
+                simd::column_run_baseline(&mut base, run, next, 8, r);
+                simd::column_run(&mut fast, run, next, 8, r);
+            }
+            let key = |g: &Group<f32, 8>| {
+                let lanes: Vec<_> = (0..8).map(|j| g.s1.lane(j)).collect();
+                format!("{:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?}", lanes, g.s2.map(f64::to_bits),
+                    g.nan, g.nonzero, g.min.map(f32::to_bits), g.max.map(f32::to_bits), g.min_run, g.max_run)
             };
             prop_assert_eq!(key(&base), key(&fast));
         }

@@ -54,6 +54,54 @@ impl Neumaier {
     }
 }
 
+/// `W` Neumaier sums side by side, their parts in separate arrays: [`NeumaierLanes::add`]
+/// selects instead of branching, so a loop of it vectorises, and gives each lane exactly the
+/// bits of [`Neumaier::add`].
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct NeumaierLanes<const W: usize> {
+    sum: [f64; W],
+    comp: [f64; W],
+}
+
+impl<const W: usize> Default for NeumaierLanes<W> {
+    fn default() -> Self {
+        NeumaierLanes {
+            sum: [0.0; W],
+            comp: [0.0; W],
+        }
+    }
+}
+
+impl<const W: usize> NeumaierLanes<W> {
+    /// Add `xs[j]` to lane `j`, like [`Neumaier::add`] on each.
+    #[inline(always)]
+    pub(crate) fn add(&mut self, xs: &[f64; W]) {
+        for (j, &x) in xs.iter().enumerate() {
+            let s = self.sum[j];
+            let t = s + x;
+            let term = if s.abs() >= x.abs() {
+                (s - t) + x
+            } else {
+                (x - t) + s
+            };
+            self.comp[j] = if t.is_finite() {
+                self.comp[j] + term
+            } else {
+                self.comp[j]
+            };
+            self.sum[j] = t;
+        }
+    }
+
+    /// Lane `j`.
+    pub(crate) fn lane(&self, j: usize) -> Neumaier {
+        Neumaier {
+            sum: self.sum[j],
+            comp: self.comp[j],
+        }
+    }
+}
+
 /// How a position in memory maps to the index reported by argmin/argmax.
 #[derive(Clone, Debug)]
 pub(crate) enum IndexMap {
@@ -527,6 +575,41 @@ pub(crate) fn partial_of<T: Real>(xs: &[T], first: u64, index: &IndexMap) -> Par
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn neumaier_lanes_give_the_bits_of_neumaier() {
+        let terms = [
+            1e16,
+            1.0,
+            -1e16,
+            3.5,
+            1e-3,
+            f64::INFINITY,
+            2.0,
+            f64::NEG_INFINITY,
+            0.1,
+        ];
+        let mut lanes = NeumaierLanes::<3>::default();
+        let mut one = [Neumaier::default(); 3];
+        for (k, &x) in terms.iter().enumerate() {
+            // Lane 0 sees every term, lane 1 only the finite ones, lane 2 them scaled.
+            let xs = [x, if x.is_finite() { x } else { 0.0 }, x * 1e-7 + k as f64];
+            lanes.add(&xs);
+            for (n, &x) in one.iter_mut().zip(&xs) {
+                n.add(x);
+            }
+        }
+        for (j, n) in one.iter().enumerate() {
+            let lane = lanes.lane(j);
+            assert_eq!(
+                (lane.sum.to_bits(), lane.comp.to_bits()),
+                (n.sum.to_bits(), n.comp.to_bits()),
+                "lane {j}"
+            );
+        }
+        assert!(lanes.lane(0).value().is_nan());
+        assert!(lanes.lane(1).value().is_finite());
+    }
 
     #[test]
     fn fortran_positions_map_to_c_indices() {

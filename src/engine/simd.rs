@@ -1,6 +1,6 @@
 //! The engine's hot loops, compiled for the CPU they run on: the leaf of the whole-array
 //! statistics scan over `f64` (see [`kernel`](crate::engine::kernel)) written with SSE2
-//! (every x86_64 CPU) and AVX2 intrinsics, and the per-column scan of
+//! (every x86_64 CPU) and AVX2 intrinsics, and the per-column fold of a run of
 //! [`columns`](crate::engine::columns) compiled a second time with AVX2 enabled. The AVX2
 //! versions are chosen at run time, after the CPU reported the feature.
 //!
@@ -16,11 +16,11 @@
 //! Property tests check each fast version against the portable bits.
 //!
 //! The `unsafe` here calls the `#[target_feature]` functions (the AVX2 ones after the CPU
-//! reported AVX2, the SSE2 one always: SSE2 is part of x86_64) and issues a prefetch hint,
-//! which never faults; see SAFETY.md. Loads and stores go through `bytemuck` casts, never
+//! reported AVX2, the SSE2 one always: SSE2 is part of x86_64) and issues prefetch hints,
+//! which never fault; see SAFETY.md. Loads and stores go through `bytemuck` casts, never
 //! pointers.
 
-use crate::engine::columns::{self, RunSums};
+use crate::engine::columns::Group;
 use crate::engine::elements::Real;
 
 /// What a leaf hands back: each sum over the leaf's whole 8-element chunks (its 8 lanes
@@ -56,34 +56,51 @@ pub(crate) fn leaf_f64(_xs: &[f64], _shift: f64) -> Option<LeafLanes<f64>> {
     None
 }
 
-/// The per-column scan ([`columns::scan`]) of columns `c0..c0 + W` over the rows `run`,
-/// compiled for AVX2 when the CPU has it: the same loop, the same operations in the same order
-/// (AVX2 brings no fused multiply-add), so the same bits, in about a third of the
-/// instructions (256-bit registers, no register copies).
-pub(crate) fn column_scan<T: Real, const W: usize, const SKIP_NAN: bool>(
+/// Fold the rows `run` (run number `r`) into the per-column accumulators `group`
+/// ([`Group::fold_run`]), compiled for AVX2 when the CPU has it: the same loop, the same
+/// operations in the same order (AVX2 brings no fused multiply-add), so the same bits, in
+/// about a third of the instructions (256-bit registers, no register copies).
+pub(crate) fn column_run<T: Real, const W: usize>(
+    group: &mut Group<T, W>,
     run: &[T],
+    next: &[T],
     inner: usize,
-    c0: usize,
-    shift: &[f64; W],
-) -> RunSums<T, W> {
+    r: usize,
+) {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: `column_scan_avx2` needs AVX2, and the CPU reported it just above.
-        return unsafe { x86::column_scan_avx2::<T, W, SKIP_NAN>(run, inner, c0, shift) };
+        // SAFETY: `column_run_avx2` needs AVX2, and the CPU reported it just above.
+        return unsafe { x86::column_run_avx2(group, run, next, inner, r) };
     }
-    column_scan_baseline::<T, W, SKIP_NAN>(run, inner, c0, shift)
+    column_run_baseline(group, run, next, inner, r);
 }
 
-/// [`columns::scan`] for the baseline target. Not inlined into its caller: on its own the
+/// [`Group::fold_run`] for the baseline target. Not inlined into its caller: on its own the
 /// loop keeps its accumulators in registers.
 #[inline(never)]
-pub(crate) fn column_scan_baseline<T: Real, const W: usize, const SKIP_NAN: bool>(
+pub(crate) fn column_run_baseline<T: Real, const W: usize>(
+    group: &mut Group<T, W>,
     run: &[T],
+    next: &[T],
     inner: usize,
-    c0: usize,
-    shift: &[f64; W],
-) -> RunSums<T, W> {
-    columns::scan::<T, W, SKIP_NAN>(run, inner, c0, shift)
+    r: usize,
+) {
+    group.fold_run(run, next, inner, r);
+}
+
+/// Ask for the cache line holding `xs[i]` (nothing when `i` is past the end): a hint that lets
+/// a loop bring in data it will read later while it computes on data it already has.
+#[inline(always)]
+pub(crate) fn prefetch<T>(xs: &[T], i: usize) {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(x) = xs.get(i) {
+        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+        // SAFETY: a prefetch is a hint that never faults and reads nothing into the program;
+        // the address is inside `xs` anyway.
+        unsafe { _mm_prefetch::<_MM_HINT_T0>((x as *const T).cast::<i8>()) };
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (xs, i);
 }
 
 /// numpy's combination of its 8 accumulators: `((l0 + l1) + (l2 + l3)) + ((l4 + l5) + (l6 + l7))`.
@@ -112,19 +129,20 @@ mod x86 {
     use bytemuck::cast;
 
     use super::{LeafLanes, max_of, min_of, tree};
-    use crate::engine::columns::{self, RunSums};
+    use crate::engine::columns::Group;
     use crate::engine::elements::Real;
 
-    /// [`columns::scan`] compiled with AVX2.
+    /// [`Group::fold_run`] compiled with AVX2.
     #[target_feature(enable = "avx2")]
     #[inline(never)]
-    pub(super) fn column_scan_avx2<T: Real, const W: usize, const SKIP_NAN: bool>(
+    pub(super) fn column_run_avx2<T: Real, const W: usize>(
+        group: &mut Group<T, W>,
         run: &[T],
+        next: &[T],
         inner: usize,
-        c0: usize,
-        shift: &[f64; W],
-    ) -> RunSums<T, W> {
-        columns::scan::<T, W, SKIP_NAN>(run, inner, c0, shift)
+        r: usize,
+    ) {
+        group.fold_run(run, next, inner, r);
     }
 
     /// [`tree`] of the eight lanes `[a..., b...]` of two registers, in registers: the
