@@ -92,15 +92,23 @@ pub(crate) fn column_run_baseline<T: Real, const W: usize>(
 /// a loop bring in data it will read later while it computes on data it already has.
 #[inline(always)]
 pub(crate) fn prefetch<T>(xs: &[T], i: usize) {
-    #[cfg(target_arch = "x86_64")]
     if let Some(x) = xs.get(i) {
+        prefetch_address((x as *const T).cast());
+    }
+}
+
+/// Ask the CPU to bring the cache line at `address` into L1 (x86_64; elsewhere nothing).
+#[inline(always)]
+fn prefetch_address(address: *const u8) {
+    #[cfg(target_arch = "x86_64")]
+    {
         use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
-        // SAFETY: a prefetch is a hint that never faults and reads nothing into the program;
-        // the address is inside `xs` anyway.
-        unsafe { _mm_prefetch::<_MM_HINT_T0>((x as *const T).cast::<i8>()) };
+        // SAFETY: a prefetch is a hint that never faults and reads nothing into the program,
+        // so any address is allowed, inside an allocation or past it.
+        unsafe { _mm_prefetch::<_MM_HINT_T0>(address.cast::<i8>()) };
     }
     #[cfg(not(target_arch = "x86_64"))]
-    let _ = (xs, i);
+    let _ = address;
 }
 
 /// numpy's combination of its 8 accumulators: `((l0 + l1) + (l2 + l3)) + ((l4 + l5) + (l6 + l7))`.
@@ -167,14 +175,11 @@ mod x86 {
         ])
     }
 
-    /// Ask for the cache line 1 KiB past `chunk`: the hardware prefetcher stops at every 4 KiB
-    /// page boundary, this hint does not.
+    /// Ask for the cache line 1 KiB past `chunk` (past the leaf, into the rest of the run):
+    /// the hardware prefetcher stops at every 4 KiB page boundary, this hint does not.
     #[inline(always)]
     fn prefetch(chunk: &[f64]) {
-        let ahead = chunk.as_ptr().wrapping_add(128).cast::<i8>();
-        // SAFETY: a prefetch is a hint that never faults and reads nothing into the program,
-        // so any address is allowed, inside the slice or past it.
-        unsafe { _mm_prefetch::<_MM_HINT_T0>(ahead) };
+        super::prefetch_address(chunk.as_ptr().wrapping_add(128).cast());
     }
 
     /// The AVX2 leaf: lanes 0-3 and 4-7 of each sum in one register each.
