@@ -27,4 +27,6 @@ pub use axis::{AxisStats, stats_axis};
 pub use histogram::{Histogram, histogram};
 pub use plan::{BLOCK_BYTES, ChunkPlan, Driver, WINDOW_BYTES};
 pub use source::Source;
+/// A cache-line prefetch hint, for other modules' gathers.
+pub(crate) use simd::prefetch;
 pub use stats::{PassOptions, Stats, Value, stats};

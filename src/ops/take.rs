@@ -15,6 +15,7 @@ use rayon::prelude::*;
 use super::{OUT_WINDOW_BYTES, OutputOptions};
 use crate::array::NpyFile;
 use crate::dtype::ByteOrder;
+use crate::engine::prefetch;
 use crate::error::{Error, Result, ResultExt};
 use crate::header::Order;
 
@@ -613,15 +614,6 @@ const SORTED_MIN_INPUT_BYTES: usize = 4 * crate::engine::WINDOW_BYTES;
 const STAGE_BYTES: usize = 128 << 20;
 /// Gathered bytes per parallel group of the sorted gather.
 const GROUP_BYTES: usize = 4 << 20;
-
-/// Ask the CPU to start loading the cache line at `src[at]`: a plain load whose value is
-/// discarded, which out-of-order execution overlaps with the copies before it.
-#[inline(always)]
-fn prefetch(src: &[u8], at: usize) {
-    if let Some(byte) = src.get(at) {
-        std::hint::black_box(*byte);
-    }
-}
 
 #[cfg(test)]
 mod tests {
