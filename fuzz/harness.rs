@@ -19,6 +19,15 @@ use mmnpy::{DType, Header, Mode, NpyFile, OpenOptions, Overwrite, Scalar, dispat
 /// numpy's default header-size ceiling, which every mmnpy reader uses.
 const MAX_HEADER: u64 = 10_000;
 
+/// One scratch directory per fuzzing process, emptied by the harness functions after every
+/// input. The fuzz targets use it; the replay in `tests/regressions.rs` gives each input its
+/// own directory instead.
+#[allow(dead_code)]
+pub(crate) fn scratch() -> &'static Path {
+    static DIR: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| tempfile::tempdir().expect("scratch dir")).path()
+}
+
 /// The entries of `dir`, which must be empty after every harness function.
 fn assert_empty(dir: &Path) {
     let left: Vec<_> = std::fs::read_dir(dir)
