@@ -25,7 +25,8 @@ const MAX_HEADER: u64 = 10_000;
 #[allow(dead_code)]
 pub(crate) fn scratch() -> &'static Path {
     static DIR: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
-    DIR.get_or_init(|| tempfile::tempdir().expect("scratch dir")).path()
+    DIR.get_or_init(|| tempfile::tempdir().expect("scratch dir"))
+        .path()
 }
 
 /// The entries of `dir`, which must be empty after every harness function.

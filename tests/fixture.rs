@@ -29,6 +29,15 @@ pub(crate) fn dir_entries(dir: &std::path::Path) -> Vec<String> {
     names
 }
 
+/// `f()` on a rayon pool of exactly `threads` threads (for determinism tests).
+pub(crate) fn in_pool<R: Send>(threads: usize, f: impl FnOnce() -> R + Send) -> R {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap()
+        .install(f)
+}
+
 /// One array file numpy wrote, as the manifest describes it.
 #[derive(Debug, Clone)]
 pub(crate) struct ArrayCase {

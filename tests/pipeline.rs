@@ -7,6 +7,8 @@ use ndarray::{Ix2, IxDyn};
 use proptest::prelude::*;
 use rayon::prelude::*;
 
+use crate::fixture::in_pool;
+
 fn table(
     dir: &std::path::Path,
     rows: usize,
@@ -28,14 +30,6 @@ fn table(
     // Without the advisory lock: CLI tests running in parallel fork children that briefly
     // inherit the descriptor of a just-written file, and with it its exclusive flock.
     OpenOptions::new().lock(false).open(&path).unwrap()
-}
-
-fn in_pool<R: Send>(threads: usize, f: impl FnOnce() -> R + Send) -> R {
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .unwrap()
-        .install(f)
 }
 
 proptest! {

@@ -5,31 +5,18 @@
 
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
 use mmnpy::engine::{PassOptions, Source, histogram, stats, stats_axis};
 use mmnpy::partitioned::npy_stack::{self, read_info};
 use mmnpy::partitioned::pickle::write_info;
 use mmnpy::partitioned::{Layout, Partitioned, detect};
 use mmnpy::{DType, NpyArray, NpyFile, Order, Overwrite, read_array};
 
+use crate::fixture::{dir_entries, in_pool, mmnpy};
+
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures/scaleout")
         .join(name)
-}
-
-fn mmnpy() -> Command {
-    Command::cargo_bin("mmnpy").unwrap()
-}
-
-/// Names in a directory, sorted (what a command left behind).
-fn listing(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
 }
 
 fn stdout(args: &[&str]) -> String {
@@ -50,6 +37,20 @@ fn stderr_of_failure(args: &[&str]) -> String {
 
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()
+}
+
+/// `mmnpy convert NPY -o STACK --format npy-stack --chunk-rows N`, which must succeed.
+fn to_npy_stack(npy: &Path, stack: &Path, chunk_rows: usize) {
+    stdout(&[
+        "convert",
+        s(npy),
+        "-o",
+        s(stack),
+        "--format",
+        "npy-stack",
+        "--chunk-rows",
+        &chunk_rows.to_string(),
+    ]);
 }
 
 /// A (rows, cols) float64 array with NaNs and a run of zeros, saved by mmnpy.
@@ -194,18 +195,9 @@ fn npy_to_stack_and_back_is_identical() {
     let npy = make_table(dir.path(), 1000, 5);
     let stack = dir.path().join("stack");
     let back = dir.path().join("back.npy");
-    stdout(&[
-        "convert",
-        s(&npy),
-        "-o",
-        s(&stack),
-        "--format",
-        "npy-stack",
-        "--chunk-rows",
-        "300",
-    ]);
+    to_npy_stack(&npy, &stack, 300);
     assert_eq!(
-        listing(&stack),
+        dir_entries(&stack),
         ["0.npy", "1.npy", "2.npy", "3.npy", "info"]
     );
     let info = npy_stack::read_info_file(&stack).unwrap();
@@ -362,10 +354,10 @@ fn existing_outputs_are_refused_without_force_and_replaced_with_it() {
         err.starts_with("error: ") && err.contains("x.zarr"),
         "{err}"
     );
-    assert_eq!(listing(&zarr), ["keep"]);
+    assert_eq!(dir_entries(&zarr), ["keep"]);
     stdout(&["convert", s(&npy), "-o", s(&zarr), "--force"]);
     assert!(zarr.join("zarr.json").is_file() && !zarr.join("keep").exists());
-    assert_eq!(listing(dir.path()), ["t.npy", "x.zarr"]);
+    assert_eq!(dir_entries(dir.path()), ["t.npy", "x.zarr"]);
 }
 
 #[test]
@@ -395,20 +387,11 @@ fn a_failed_conversion_leaves_no_target_and_no_temporary() {
     assert!(err.contains("--chunk-rows"), "{err}");
     // An npy-stack whose shard is missing fails mid-read: no output .npy.
     let stack = dir.path().join("stack");
-    stdout(&[
-        "convert",
-        s(&npy),
-        "-o",
-        s(&stack),
-        "--format",
-        "npy-stack",
-        "--chunk-rows",
-        "20",
-    ]);
+    to_npy_stack(&npy, &stack, 20);
     std::fs::remove_file(stack.join("1.npy")).unwrap();
     let err = stderr_of_failure(&["convert", s(&stack), "-o", s(&dir.path().join("y.npy"))]);
     assert!(err.contains("1.npy"), "{err}");
-    assert_eq!(listing(dir.path()), ["stack", "t.npy"]);
+    assert_eq!(dir_entries(dir.path()), ["stack", "t.npy"]);
 }
 
 #[test]
@@ -420,15 +403,15 @@ fn atomic_dir_is_removed_when_dropped_unfinished() {
         std::fs::write(building.path().join("half"), b"x").unwrap();
         assert!(!target.exists());
     }
-    assert!(listing(dir.path()).is_empty());
+    assert!(dir_entries(dir.path()).is_empty());
     let mut done = mmnpy::partitioned::AtomicDir::new(&target).unwrap();
     std::fs::write(done.path().join("whole"), b"x").unwrap();
     done.commit(Overwrite::Refuse).unwrap();
-    assert_eq!(listing(&target), ["whole"]);
+    assert_eq!(dir_entries(&target), ["whole"]);
     let mut again = mmnpy::partitioned::AtomicDir::new(&target).unwrap();
     assert!(again.commit(Overwrite::Refuse).is_err());
     drop(again);
-    assert_eq!(listing(dir.path()), ["out.zarr"]);
+    assert_eq!(dir_entries(dir.path()), ["out.zarr"]);
 }
 
 #[test]
@@ -436,16 +419,7 @@ fn hostile_info_pickles_are_refused_with_an_error() {
     let dir = tempfile::tempdir().unwrap();
     let npy = make_table(dir.path(), 10, 2);
     let stack = dir.path().join("stack");
-    stdout(&[
-        "convert",
-        s(&npy),
-        "-o",
-        s(&stack),
-        "--format",
-        "npy-stack",
-        "--chunk-rows",
-        "5",
-    ]);
+    to_npy_stack(&npy, &stack, 5);
     let canary = dir.path().join("pwned");
     // pickle.dumps of a reduce calling os.system (what dask's pickle.load would run).
     let command = format!("touch {}", canary.display());
@@ -503,16 +477,7 @@ fn stacks_with_inconsistent_shards_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let npy = make_table(dir.path(), 10, 2);
     let stack = dir.path().join("stack");
-    stdout(&[
-        "convert",
-        s(&npy),
-        "-o",
-        s(&stack),
-        "--format",
-        "npy-stack",
-        "--chunk-rows",
-        "5",
-    ]);
+    to_npy_stack(&npy, &stack, 5);
     let mut wrong = NpyFile::create(
         stack.join("x.npy"),
         DType::parse("<f8").unwrap(),
@@ -529,30 +494,13 @@ fn stacks_with_inconsistent_shards_are_refused() {
 
 // ---- determinism ----
 
-fn in_pool<R: Send>(threads: usize, f: impl FnOnce() -> R + Send) -> R {
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .unwrap()
-        .install(f)
-}
-
 #[test]
 fn partitioned_stats_are_bit_identical_to_the_npy_at_any_thread_count() {
     let dir = tempfile::tempdir().unwrap();
     let npy_path = make_table(dir.path(), 3001, 7);
     let stack = dir.path().join("stack");
     let zarr = dir.path().join("x.zarr");
-    stdout(&[
-        "convert",
-        s(&npy_path),
-        "-o",
-        s(&stack),
-        "--format",
-        "npy-stack",
-        "--chunk-rows",
-        "333",
-    ]);
+    to_npy_stack(&npy_path, &stack, 333);
     stdout(&["convert", s(&npy_path), "-o", s(&zarr), "--chunks", "250,7"]);
     let npy = NpyFile::open(&npy_path).unwrap();
     // Small blocks and windows, so blocks straddle shards and the driver streams windows.

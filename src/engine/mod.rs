@@ -26,7 +26,7 @@ mod tests;
 pub use axis::{AxisStats, stats_axis};
 pub use histogram::{Histogram, histogram};
 pub use plan::{BLOCK_BYTES, ChunkPlan, Driver, WINDOW_BYTES};
-pub use source::Source;
 /// A cache-line prefetch hint, for other modules' gathers.
 pub(crate) use simd::prefetch;
+pub use source::Source;
 pub use stats::{PassOptions, Stats, Value, stats};
