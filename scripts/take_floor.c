@@ -10,7 +10,7 @@
 //
 // Options (defaults first):
 //   --threads 2
-//   --mode direct|stage|unsorted
+//   --mode direct|stage|iov|pipe|unsorted
 //        direct: the indices are bucketed by (output window, source MiB) with one counting
 //                sort; each output window of the file is mapped (MAP_SHARED) and the rows
 //                are copied straight into it in source order; the window is released after.
@@ -38,6 +38,23 @@
 //   --gather 0           skip the row copies: each thread memsets its share of the window
 //                        instead (the cost of producing the output alone)
 //   --check              compare every output row with the table after the timed part
+//   TAKE_FLOOR_SMAPS=1   print Rss / FilePmdMapped after the first window
+//
+// Findings (2 cores, load ~3, 1M random rows of the 4 GiB (N, 64) float32 bench table, page
+// cache re-read in order: FilePmdMapped ~3.9 of 4 GiB; medians of 5-8 alternating runs):
+//   best: --mode stage --writers 1: ~0.37-0.45 s CPU, 0.36-0.42 s wall, 167 MiB RSS. Phases:
+//     read+check indices 11 ms, bucket sort 15 ms, gather (2 walks) 150-160 ms CPU,
+//     pwrite of 256 MB into fresh tmpfs pages 185-220 ms CPU (serial: the inode lock).
+//   the output alone (--gather 0): pwrite 0.19-0.22 s CPU with 1 or 2 writers (2 writers
+//     contend on the inode lock: same CPU, no gain in wall); fallocate + pwrite 0.12 + 0.11 s;
+//     writing through the mapping (faults or MADV_POPULATE_WRITE: alloc + zero per 4 KiB)
+//     0.27-0.33 s CPU.
+//   direct (scatter into the output mapping): 0.82 s CPU against stage's 0.69 in the same runs.
+//   iov (pwritev, one iovec per row): the write costs 2x a plain pwrite.
+//   pipe (overlap write and gather, 2 buffers): no gain at load ~3 and each extra window
+//     costs a walk of the input (~0.1 s CPU: --window-mib 64 0.94, 32 1.49, 16 2.08 s CPU).
+//   --huge 0: 0.76 against 0.65 s CPU; --nt 1, --src populate, --pf-lines 4: within noise
+//     (<= 5%); --release-mib 0 saves ~0.1 s but maps the whole table (4.2 GiB RSS).
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>

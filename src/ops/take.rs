@@ -4,8 +4,9 @@
 //! created, so a bad index never leaves a file behind. The copy is byte-level (any dtype, byte
 //! order kept) and parallel over output rows, with a software prefetch of the rows a few
 //! steps ahead: random gathers are bound by memory latency, not bandwidth. A gather from a big
-//! file walks the input once in source order instead, releasing what it has read, so resident
-//! memory stays bounded (`RowGather::copy_sorted` says how, and what it costs).
+//! file walks the input in source order instead, once per output window, releasing what it has
+//! read, so resident memory stays bounded (`RowGather::copy_sorted` says how, and what it
+//! costs; `scripts/take_floor.c` measures the least such a gather can cost).
 
 use std::path::{Path, PathBuf};
 
@@ -212,12 +213,12 @@ fn reorder(values: &[i64], shape: &[usize], from: Order, to: Order) -> Vec<i64> 
 /// `shape[..axis] + indices.shape() + shape[axis + 1..]`, with the input's dtype, byte order
 /// and memory order. All indices are checked before anything is created.
 ///
-/// Memory: the wrapped indices are held in RAM (about 40 bytes each with the sorted copy).
-/// A gather along axis 0 of an input bigger than 256 MiB (not opened copy-on-write) sorts all
-/// indices by source and copies the rows from the mapping in one pass in source order,
-/// releasing the pages behind it; it parks them in the output file chunk by chunk and then
-/// puts each 128 MiB chunk into output order, so resident memory stays bounded whatever the
-/// file size (~195 MiB peak for 1M rows of 4 GiB). Smaller inputs and gathers along other axes
+/// Memory: the wrapped indices are held in RAM (about 40 bytes each with the bucketed copy).
+/// A gather along axis 0 of an input bigger than 256 MiB (not opened copy-on-write) fills the
+/// output window by window (at most 128 MiB each): it copies each window's rows from the
+/// mapping in source order, releasing the pages behind it, straight into their places in one
+/// staging buffer, and writes the window out; so resident memory stays bounded whatever the
+/// file size (~185 MiB peak for 1M rows of 4 GiB). Smaller inputs and gathers along other axes
 /// copy in output order straight from the mapping.
 ///
 /// ```
@@ -404,10 +405,15 @@ impl<'i> RowGather<'i> {
     /// back. Resident memory is the staging buffer, the index arrays and the walked pages.
     ///
     /// Each window walks the input again. With the page cache in large folios (a file read
-    /// in order) a walk costs a few thousand faults, far less than parking a window's rows in
-    /// the output file and reading them back, which the previous version did. Measured on the
-    /// project machine (2 cores, load ~2.6, 1M rows of a 4 GiB (N, 64) float32 table into
-    /// /dev/shm): see `scripts/take_floor.c` for the phase costs of this design in C.
+    /// in order) a walk costs a few thousand faults, less than parking a window's rows in the
+    /// output file and reading them back (what the previous version did), but not nothing:
+    /// more, smaller windows cost ~0.1 s of CPU per extra walk of a 4 GiB input. Measured on
+    /// the project machine (2 cores at load ~3, 1M rows of a 4 GiB (N, 64) float32 table into
+    /// /dev/shm, 8 alternating runs): 0.42 s CPU and 0.46 s wall against 0.62 s and 0.68 s for
+    /// the parking version, 183 MiB peak RSS; the C floor of the same design
+    /// (`scripts/take_floor.c --mode stage --writers 1`) took 0.40 s and 0.42 s. About half of
+    /// that is the one `pwrite` of fresh tmpfs pages (~0.2 s for 256 MB, serial: tmpfs
+    /// writes hold the inode lock, which is why there is one writer and not two).
     ///
     /// The output does not depend on the grouping or the thread count: every row has one
     /// place, and the order of writes to distinct places does not matter.
@@ -425,7 +431,7 @@ impl<'i> RowGather<'i> {
         let windows = rows.div_ceil((stage_bytes / rb).clamp(1, rows));
         let window_rows = rows.div_ceil(windows);
         let group_rows = (group_bytes / rb).max(1);
-        let bucket_rows = (BUCKET_BYTES / rb).max(1);
+        let bucket_rows = bucket_rows(rb, self.axis_len);
         // Each window's (source row, output row within the window), grouped by source
         // bucket; the windows are independent, so they are bucketed in parallel.
         let orders: Vec<Vec<(usize, usize)>> = self
@@ -457,14 +463,21 @@ impl<'i> RowGather<'i> {
     }
 }
 
-/// `(source row, position)` for each of `window`'s source rows, grouped by source bucket of
-/// `bucket_rows` rows (counting sort, stable: within a bucket in window order). A bucket
-/// spans a small, cache-sized part of the input, so walking the result goes through the
-/// input in order, as a full sort would, at a fraction of the cost.
+/// Rows per source bucket of the sorted gather for rows of `rb` bytes on an axis of
+/// `axis_len`: [`BUCKET_BYTES`] of input, more when that would make over [`MAX_BUCKETS`].
+fn bucket_rows(rb: usize, axis_len: usize) -> usize {
+    (BUCKET_BYTES / rb)
+        .max(axis_len.div_ceil(MAX_BUCKETS))
+        .max(1)
+}
+
+/// `(source row, position)` for each of `window`'s source rows (all `< axis_len`), grouped by
+/// source bucket of `bucket_rows` rows (counting sort, stable: within a bucket in window
+/// order). A bucket spans a small, cache-sized part of the input, so walking the result goes
+/// through the input in order, as a full sort would, at a fraction of the cost.
 fn bucket_by_source(window: &[usize], bucket_rows: usize, axis_len: usize) -> Vec<(usize, usize)> {
-    let buckets = axis_len.div_ceil(bucket_rows).clamp(1, MAX_BUCKETS);
-    // Rows per bucket, rounded up so `buckets` buckets cover the axis.
-    let per = axis_len.div_ceil(buckets).max(1);
+    let per = bucket_rows.max(1);
+    let buckets = axis_len.div_ceil(per).max(1);
     let mut start = vec![0usize; buckets + 1];
     for &source in window {
         start[source / per + 1] += 1;
@@ -646,6 +659,10 @@ mod tests {
             ]
         );
         assert!(bucket_by_source(&[], 4, 10).is_empty());
+        // 1 MiB of input per bucket, unless that makes too many buckets.
+        assert_eq!(bucket_rows(256, 1 << 24), 4096);
+        assert_eq!(bucket_rows(256, 1 << 40), (1 << 40) / MAX_BUCKETS);
+        assert_eq!(bucket_rows(4 << 20, 10), 1);
     }
 
     proptest! {
