@@ -73,27 +73,25 @@ impl Indices {
         let size = scalar.size();
         let signed = scalar.kind_char() == 'i';
         let big = dtype.byte_order() == ByteOrder::Big;
-        let memory: Vec<i64> = file
-            .bytes()
-            .par_chunks(size.max(1) << 14)
+        // Decoded in parallel straight into one vector; the first bad value (in file order)
+        // is the one reported, whatever the thread count.
+        let bytes = file.bytes();
+        let mut memory = vec![0i64; bytes.len() / size];
+        let first_bad = memory
+            .par_chunks_mut(DECODE_CHUNK)
+            .zip(bytes.par_chunks(size * DECODE_CHUNK))
             .enumerate()
-            .map(|(chunk, bytes)| {
-                bytes
-                    .chunks_exact(size)
-                    .enumerate()
-                    .map(|(k, b)| {
-                        let position = (chunk << 14) + k;
-                        decode_index(b, signed, big).ok_or_else(|| {
-                            Error::invalid(format!(
-                                "index {} at position {position} is out of bounds for any axis",
-                                u64_of(b, big)
-                            ))
-                        })
-                    })
-                    .collect::<Result<Vec<i64>>>()
+            .filter_map(|(chunk, (out, bytes))| {
+                decode_indices(bytes, size, signed, big, out).map(|k| chunk * DECODE_CHUNK + k)
             })
-            .collect::<Result<Vec<Vec<i64>>>>()?
-            .concat();
+            .min();
+        if let Some(position) = first_bad {
+            let b = &bytes[position * size..(position + 1) * size];
+            return Err(Error::invalid(format!(
+                "index {} at position {position} is out of bounds for any axis",
+                u64_of(b, big)
+            )));
+        }
         let shape = file.shape().to_vec();
         let values = if file.order() == Order::Fortran && shape.len() > 1 {
             reorder(&memory, &shape, Order::Fortran, Order::C)
@@ -130,30 +128,71 @@ impl Indices {
     /// Check every index against an axis of `len` entries and wrap negative ones, like
     /// numpy. The first bad index is an error naming it and its (flat, C-order) position.
     pub fn resolve(&self, len: usize, axis: usize) -> Result<Vec<usize>> {
-        let resolved: Result<Vec<usize>> = self
+        let wrap = |index: i64| -> Option<usize> {
+            let wrapped = if index < 0 {
+                i128::from(index) + len as i128
+            } else {
+                i128::from(index)
+            };
+            (0..len as i128)
+                .contains(&wrapped)
+                .then_some(wrapped as usize)
+        };
+        // In parallel; only on failure a sequential scan finds the first bad index.
+        let resolved: Option<Vec<usize>> = self.values.par_iter().map(|&i| wrap(i)).collect();
+        if let Some(resolved) = resolved {
+            return Ok(resolved);
+        }
+        let (position, index) = self
             .values
             .iter()
+            .copied()
             .enumerate()
-            .map(|(position, &index)| {
-                let wrapped = if index < 0 {
-                    i128::from(index) + len as i128
-                } else {
-                    i128::from(index)
-                };
-                if wrapped < 0 || wrapped >= len as i128 {
-                    let e = Error::invalid(format!(
-                        "index {index} at position {position} is out of bounds for axis {axis} with size {len}"
-                    ));
-                    return Err(match &self.source {
-                        Some(p) => e.with_path(p),
-                        None => e,
-                    });
-                }
-                Ok(wrapped as usize)
-            })
-            .collect();
-        resolved
+            .find(|&(_, i)| wrap(i).is_none())
+            .unwrap_or((0, 0));
+        let e = Error::invalid(format!(
+            "index {index} at position {position} is out of bounds for axis {axis} with size {len}"
+        ));
+        Err(match &self.source {
+            Some(p) => e.with_path(p),
+            None => e,
+        })
     }
+}
+
+/// Index values decoded per parallel task.
+const DECODE_CHUNK: usize = 1 << 14;
+
+/// Decode the integers of `size` bytes in `bytes` into `out` (as many as fit); the position of
+/// the first one that is no i64 (a u64 beyond i64::MAX), if any.
+fn decode_indices(
+    bytes: &[u8],
+    size: usize,
+    signed: bool,
+    big: bool,
+    out: &mut [i64],
+) -> Option<usize> {
+    let items = bytes.chunks_exact(size).zip(out.iter_mut());
+    if size == 8 && signed {
+        // The common int64 case, without the byte-by-byte assembly of `decode_index`.
+        for (b, o) in items {
+            let mut raw = [0u8; 8];
+            raw.copy_from_slice(b);
+            *o = if big {
+                i64::from_be_bytes(raw)
+            } else {
+                i64::from_le_bytes(raw)
+            };
+        }
+        return None;
+    }
+    for (k, (b, o)) in items.enumerate() {
+        match decode_index(b, signed, big) {
+            Some(value) => *o = value,
+            None => return Some(k),
+        }
+    }
+    None
 }
 
 fn u64_of(bytes: &[u8], big: bool) -> u64 {
@@ -757,6 +796,25 @@ mod tests {
                     naive_take(input.bytes(), &shape, dtype.itemsize(), axis, &idx)
                 );
             }
+        }
+
+        #[test]
+        fn decode_indices_equals_element_by_element(
+            raw in proptest::collection::vec(any::<u8>(), 0..200),
+            size in prop_oneof![Just(1usize), Just(2), Just(4), Just(8)],
+            signed in any::<bool>(),
+            big in any::<bool>(),
+        ) {
+            let n = raw.len() / size;
+            let mut out = vec![0i64; n];
+            let bad = decode_indices(&raw, size, signed, big, &mut out);
+            let naive: Vec<Option<i64>> =
+                raw.chunks_exact(size).map(|b| decode_index(b, signed, big)).collect();
+            let first_bad = naive.iter().position(Option::is_none);
+            prop_assert_eq!(bad, first_bad);
+            let upto = first_bad.unwrap_or(n);
+            let expected: Vec<i64> = naive[..upto].iter().map(|v| v.unwrap_or(0)).collect();
+            prop_assert_eq!(&out[..upto], &expected[..]);
         }
 
         #[test]
