@@ -138,9 +138,18 @@ impl Indices {
                 .contains(&wrapped)
                 .then_some(wrapped as usize)
         };
-        // In parallel; only on failure a sequential scan finds the first bad index.
-        let resolved: Option<Vec<usize>> = self.values.par_iter().map(|&i| wrap(i)).collect();
-        if let Some(resolved) = resolved {
+        // In parallel into one vector; only on failure a sequential scan finds the first bad
+        // index.
+        let mut resolved = vec![0usize; self.values.len()];
+        let all_valid = resolved
+            .par_chunks_mut(DECODE_CHUNK)
+            .zip(self.values.par_chunks(DECODE_CHUNK))
+            .all(|(out, values)| {
+                out.iter_mut()
+                    .zip(values)
+                    .all(|(o, &i)| wrap(i).map(|w| *o = w).is_some())
+            });
+        if all_valid {
             return Ok(resolved);
         }
         let (position, index) = self
