@@ -456,11 +456,11 @@ impl<'i> RowGather<'i> {
     /// in order) a walk costs a few thousand faults, less than parking a window's rows in the
     /// output file and reading them back (what the previous version did), but not nothing:
     /// more, smaller windows cost ~0.1 s of CPU per extra walk of a 4 GiB input. Measured on
-    /// the project machine (2 cores at load ~3, 1M rows of a 4 GiB (N, 64) float32 table into
-    /// /dev/shm, 8 alternating runs): 0.42 s CPU and 0.46 s wall against 0.62 s and 0.68 s for
-    /// the parking version, 183 MiB peak RSS; the C floor of the same design
-    /// (`scripts/take_floor.c --mode stage --writers 1`) took 0.40 s and 0.42 s. About half of
-    /// that is the one `pwrite` of fresh tmpfs pages (~0.2 s for 256 MB, serial: tmpfs
+    /// the project machine (2 cores at load ~1.6, 1M rows of a 4 GiB (N, 64) float32 table
+    /// into /dev/shm, 8 alternating runs): 0.31 s wall and 0.42 s CPU against 0.43 s and
+    /// 0.72 s for the parking version, 183 MiB peak RSS; the C floor of the same design
+    /// (`scripts/take_floor.c --mode stage --writers 1`) took 0.32 s and 0.41 s. About half
+    /// of that CPU is the `pwrite`s of fresh tmpfs pages (~0.2 s for 256 MB, serial: tmpfs
     /// writes hold the inode lock, which is why there is one writer and not two).
     ///
     /// The output does not depend on the grouping or the thread count: every row has one
