@@ -570,13 +570,17 @@ def main():
     ap.add_argument("--dir", default=os.path.join(ROOT, "target", "bench"), help="inputs (default target/bench)")
     ap.add_argument("--out-dir", default="/dev/shm" if os.path.isdir("/dev/shm") else None,
                     help="outputs (default /dev/shm, else --dir)")
+    ap.add_argument("--mmnpy", default=None,
+                    help="the mmnpy binary to time (default target/release/mmnpy of this checkout)")
     ap.add_argument("--markdown", help="write the result table (Markdown) to this file")
     ap.add_argument("--keep", action="store_true", help="keep the generated inputs for the next run")
     ap.add_argument("--no-fresh-cache", action="store_true",
                     help="warm the inputs as they are cached, without dropping their pages first")
     args = ap.parse_args()
-    global FRESH_CACHE
+    global FRESH_CACHE, MMNPY
     FRESH_CACHE = not args.no_fresh_cache
+    if args.mmnpy:
+        MMNPY = os.path.abspath(args.mmnpy)
     sections = [s.strip() for s in args.sections.split(",") if s.strip()]
     for s in sections:
         if s not in RUNNERS:

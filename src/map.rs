@@ -170,5 +170,103 @@ pub(crate) fn scratch(len: usize) -> Result<MmapMut> {
     Ok(map)
 }
 
+/// A share of the rows of a buffer for one of several parallel writers: the rows named by its
+/// `(source, destination row)` entries, which no other share of the same [`split_rows`] names.
+///
+/// This is how a gather scatters rows it reads in source order straight into their output
+/// places from several threads at once, with no intermediate copy: safe Rust cannot split a
+/// buffer into row sets that interleave, so the split is checked here once and the writes
+/// are raw copies.
+pub(crate) struct RowSlots<'a> {
+    base: *mut u8,
+    row_bytes: usize,
+    entries: &'a [(usize, usize)],
+    _buffer: std::marker::PhantomData<&'a mut [u8]>,
+}
+
+// SAFETY: a `RowSlots` writes only the destination rows of its own entries, and `split_rows`
+// checked that no two entries of a split name the same row, so two shares used on two threads
+// never touch the same bytes; the buffer stays exclusively borrowed (`'a`) meanwhile.
+unsafe impl Send for RowSlots<'_> {}
+
+impl<'a> RowSlots<'a> {
+    /// The entries of this share, `(source, destination row)`.
+    pub(crate) fn entries(&self) -> &'a [(usize, usize)] {
+        self.entries
+    }
+
+    /// Write `row` (exactly one row of bytes) to the destination row of entry `k`.
+    pub(crate) fn put(&mut self, k: usize, row: &[u8]) {
+        let dest = self.entries[k].1;
+        assert_eq!(row.len(), self.row_bytes, "a row of the wrong length");
+        // SAFETY: `split_rows` checked `dest < rows` of the buffer, so the destination lies
+        // inside it; no other share writes that row (distinct destinations, checked there);
+        // `&mut self` rules out concurrent use of this share; `row` is a shared borrow, which
+        // cannot point into the buffer while the buffer is exclusively borrowed.
+        unsafe {
+            std::ptr::copy_nonoverlapping(
+                row.as_ptr(),
+                self.base.add(dest * self.row_bytes),
+                self.row_bytes,
+            );
+        }
+    }
+}
+
+/// Split `buffer` (whole rows of `row_bytes`) among writers: one [`RowSlots`] per `group`
+/// consecutive `entries` (`(source, destination row)`). `None` unless every destination row
+/// lies in the buffer and no two entries name the same one (what makes the shares disjoint).
+pub(crate) fn split_rows<'a>(
+    buffer: &'a mut [u8],
+    row_bytes: usize,
+    entries: &'a [(usize, usize)],
+    group: usize,
+) -> Option<Vec<RowSlots<'a>>> {
+    if row_bytes == 0 || group == 0 {
+        return None;
+    }
+    let rows = buffer.len() / row_bytes;
+    let mut seen = vec![0u64; rows.div_ceil(64)];
+    for &(_, dest) in entries {
+        if dest >= rows || seen[dest / 64] & (1 << (dest % 64)) != 0 {
+            return None;
+        }
+        seen[dest / 64] |= 1 << (dest % 64);
+    }
+    let base = buffer.as_mut_ptr();
+    Some(
+        entries
+            .chunks(group)
+            .map(|entries| RowSlots {
+                base,
+                row_bytes,
+                entries,
+                _buffer: std::marker::PhantomData,
+            })
+            .collect(),
+    )
+}
+
 /// Re-export so callers can name advice without depending on memmap2 directly.
 pub(crate) use memmap2::Advice as MapAdvice;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_rows_refuses_shared_or_outside_destinations() {
+        let mut buffer = vec![0u8; 8];
+        assert!(split_rows(&mut buffer, 2, &[(0, 1), (0, 1)], 1).is_none());
+        assert!(split_rows(&mut buffer, 2, &[(0, 4)], 1).is_none());
+        assert!(split_rows(&mut buffer, 0, &[], 1).is_none());
+        let entries = [(7, 3), (8, 0), (9, 2)];
+        let mut shares = split_rows(&mut buffer, 2, &entries, 2).unwrap();
+        assert_eq!(shares.len(), 2);
+        shares[0].put(0, &[1, 2]);
+        shares[0].put(1, &[3, 4]);
+        shares[1].put(0, &[5, 6]);
+        drop(shares);
+        assert_eq!(buffer, [3, 4, 0, 0, 5, 6, 1, 2]);
+    }
+}

@@ -4,11 +4,11 @@
 //! created, so a bad index never leaves a file behind. The copy is byte-level (any dtype, byte
 //! order kept) and parallel over output rows, with a software prefetch of the rows a few
 //! steps ahead: random gathers are bound by memory latency, not bandwidth. A gather from a big
-//! file walks the input once in source order instead, releasing what it has read, so resident
-//! memory stays bounded (`RowGather::copy_sorted` says how, and what it costs).
+//! file walks the input in source order instead, once per output window, releasing what it has
+//! read, so resident memory stays bounded (`RowGather::copy_sorted` says how, and what it
+//! costs; `scripts/take_floor.c` measures the least such a gather can cost).
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 
 use rayon::prelude::*;
 
@@ -73,27 +73,25 @@ impl Indices {
         let size = scalar.size();
         let signed = scalar.kind_char() == 'i';
         let big = dtype.byte_order() == ByteOrder::Big;
-        let memory: Vec<i64> = file
-            .bytes()
-            .par_chunks(size.max(1) << 14)
+        // Decoded in parallel straight into one vector; the first bad value (in file order)
+        // is the one reported, whatever the thread count.
+        let bytes = file.bytes();
+        let mut memory = vec![0i64; bytes.len() / size];
+        let first_bad = memory
+            .par_chunks_mut(DECODE_CHUNK)
+            .zip(bytes.par_chunks(size * DECODE_CHUNK))
             .enumerate()
-            .map(|(chunk, bytes)| {
-                bytes
-                    .chunks_exact(size)
-                    .enumerate()
-                    .map(|(k, b)| {
-                        let position = (chunk << 14) + k;
-                        decode_index(b, signed, big).ok_or_else(|| {
-                            Error::invalid(format!(
-                                "index {} at position {position} is out of bounds for any axis",
-                                u64_of(b, big)
-                            ))
-                        })
-                    })
-                    .collect::<Result<Vec<i64>>>()
+            .filter_map(|(chunk, (out, bytes))| {
+                decode_indices(bytes, size, signed, big, out).map(|k| chunk * DECODE_CHUNK + k)
             })
-            .collect::<Result<Vec<Vec<i64>>>>()?
-            .concat();
+            .min();
+        if let Some(position) = first_bad {
+            let b = &bytes[position * size..(position + 1) * size];
+            return Err(Error::invalid(format!(
+                "index {} at position {position} is out of bounds for any axis",
+                u64_of(b, big)
+            )));
+        }
         let shape = file.shape().to_vec();
         let values = if file.order() == Order::Fortran && shape.len() > 1 {
             reorder(&memory, &shape, Order::Fortran, Order::C)
@@ -130,30 +128,80 @@ impl Indices {
     /// Check every index against an axis of `len` entries and wrap negative ones, like
     /// numpy. The first bad index is an error naming it and its (flat, C-order) position.
     pub fn resolve(&self, len: usize, axis: usize) -> Result<Vec<usize>> {
-        let resolved: Result<Vec<usize>> = self
+        let wrap = |index: i64| -> Option<usize> {
+            let wrapped = if index < 0 {
+                i128::from(index) + len as i128
+            } else {
+                i128::from(index)
+            };
+            (0..len as i128)
+                .contains(&wrapped)
+                .then_some(wrapped as usize)
+        };
+        // In parallel into one vector; only on failure a sequential scan finds the first bad
+        // index.
+        let mut resolved = vec![0usize; self.values.len()];
+        let all_valid = resolved
+            .par_chunks_mut(DECODE_CHUNK)
+            .zip(self.values.par_chunks(DECODE_CHUNK))
+            .all(|(out, values)| {
+                out.iter_mut()
+                    .zip(values)
+                    .all(|(o, &i)| wrap(i).map(|w| *o = w).is_some())
+            });
+        if all_valid {
+            return Ok(resolved);
+        }
+        let (position, index) = self
             .values
             .iter()
+            .copied()
             .enumerate()
-            .map(|(position, &index)| {
-                let wrapped = if index < 0 {
-                    i128::from(index) + len as i128
-                } else {
-                    i128::from(index)
-                };
-                if wrapped < 0 || wrapped >= len as i128 {
-                    let e = Error::invalid(format!(
-                        "index {index} at position {position} is out of bounds for axis {axis} with size {len}"
-                    ));
-                    return Err(match &self.source {
-                        Some(p) => e.with_path(p),
-                        None => e,
-                    });
-                }
-                Ok(wrapped as usize)
-            })
-            .collect();
-        resolved
+            .find(|&(_, i)| wrap(i).is_none())
+            .unwrap_or((0, 0));
+        let e = Error::invalid(format!(
+            "index {index} at position {position} is out of bounds for axis {axis} with size {len}"
+        ));
+        Err(match &self.source {
+            Some(p) => e.with_path(p),
+            None => e,
+        })
     }
+}
+
+/// Index values decoded per parallel task.
+const DECODE_CHUNK: usize = 1 << 14;
+
+/// Decode the integers of `size` bytes in `bytes` into `out` (as many as fit); the position of
+/// the first one that is no i64 (a u64 beyond i64::MAX), if any.
+fn decode_indices(
+    bytes: &[u8],
+    size: usize,
+    signed: bool,
+    big: bool,
+    out: &mut [i64],
+) -> Option<usize> {
+    let items = bytes.chunks_exact(size).zip(out.iter_mut());
+    if size == 8 && signed {
+        // The common int64 case, without the byte-by-byte assembly of `decode_index`.
+        for (b, o) in items {
+            let mut raw = [0u8; 8];
+            raw.copy_from_slice(b);
+            *o = if big {
+                i64::from_be_bytes(raw)
+            } else {
+                i64::from_le_bytes(raw)
+            };
+        }
+        return None;
+    }
+    for (k, (b, o)) in items.enumerate() {
+        match decode_index(b, signed, big) {
+            Some(value) => *o = value,
+            None => return Some(k),
+        }
+    }
+    None
 }
 
 fn u64_of(bytes: &[u8], big: bool) -> u64 {
@@ -213,12 +261,12 @@ fn reorder(values: &[i64], shape: &[usize], from: Order, to: Order) -> Vec<i64> 
 /// `shape[..axis] + indices.shape() + shape[axis + 1..]`, with the input's dtype, byte order
 /// and memory order. All indices are checked before anything is created.
 ///
-/// Memory: the wrapped indices are held in RAM (about 40 bytes each with the sorted copy).
-/// A gather along axis 0 of an input bigger than 256 MiB (not opened copy-on-write) sorts all
-/// indices by source and copies the rows from the mapping in one pass in source order,
-/// releasing the pages behind it; it parks them in the output file chunk by chunk and then
-/// puts each 128 MiB chunk into output order, so resident memory stays bounded whatever the
-/// file size (~195 MiB peak for 1M rows of 4 GiB). Smaller inputs and gathers along other axes
+/// Memory: the wrapped indices are held in RAM (about 40 bytes each with the bucketed copy).
+/// A gather along axis 0 of an input bigger than 256 MiB (not opened copy-on-write) fills the
+/// output window by window (at most 128 MiB each): it copies each window's rows from the
+/// mapping in source order, releasing the pages behind it, straight into their places in one
+/// staging buffer, and writes the window out; so resident memory stays bounded whatever the
+/// file size (~185 MiB peak for 1M rows of 4 GiB). Smaller inputs and gathers along other axes
 /// copy in output order straight from the mapping.
 ///
 /// ```
@@ -323,7 +371,7 @@ impl<'i> RowGather<'i> {
             let indices = &self.indices[first..first + out.len() / rb];
             for (k, (dst, &i)) in out.chunks_exact_mut(rb).zip(indices).enumerate() {
                 if let Some(&ahead) = indices.get(k + PREFETCH_DISTANCE) {
-                    prefetch(src, ahead * rb);
+                    prefetch_row(src, ahead * rb, rb);
                 }
                 let at = i * rb;
                 dst.copy_from_slice(&src[at..at + rb]);
@@ -334,7 +382,7 @@ impl<'i> RowGather<'i> {
         for (k, dst) in out.chunks_exact_mut(rb).enumerate() {
             let ahead = first + k + PREFETCH_DISTANCE;
             if ahead < rows {
-                prefetch(src, self.source(ahead));
+                prefetch_row(src, self.source(ahead), rb);
             }
             let at = self.source(first + k);
             dst.copy_from_slice(&src[at..at + rb]);
@@ -390,37 +438,37 @@ impl<'i> RowGather<'i> {
         Ok(())
     }
 
-    /// The bounded-memory gather along axis 0 of a big input, in one pass over the input.
+    /// The bounded-memory gather along axis 0 of a big input.
     ///
     /// A random gather through the mapping maps every page it touches (with 1M random rows of
     /// 256 bytes from 4 GiB: nearly all of them) and keeps them resident until the copy ends.
-    /// Instead, all indices are sorted by source once and the rows are copied from the mapping
-    /// in source order, in parallel groups, each group releasing the pages behind its walk
-    /// (`MADV_DONTNEED` every [`RELEASE_BYTES`]), so only a few MiB of the input are mapped
-    /// at a time. Only the rows taken are copied: 256 MB of memory traffic for 1M rows, where
-    /// the earlier `pread` of this pass copied nearly the whole 4 GiB in the kernel.
+    /// Instead the output is cut into a few equal windows of at most `stage_bytes`; the rows
+    /// of each window are bucketed by source (one counting sort, buckets of
+    /// [`BUCKET_BYTES`] of the input) and copied from the mapping in that order, in parallel
+    /// groups of `group_bytes`, straight into their output places in one staging buffer (in
+    /// huge pages); each group releases the pages behind its walk (`MADV_DONTNEED` every
+    /// [`RELEASE_BYTES`]), so only a few MiB of the input are mapped at a time. The staging
+    /// buffer then goes to the file in one `pwrite`. Work is proportional to the rows taken:
+    /// every row is copied twice (mapping to staging, staging to the file), nothing is read
+    /// back. Resident memory is the staging buffer, the index arrays and the walked pages.
     ///
-    /// Measured on the project machine (2 cores, kernel 6.18, page cache of the 4 GiB table in
-    /// large folios, load average ~3.3, medians of 6, 16 MiB staging): `pread` pass
-    /// 0.24-0.36 s user + 0.85-0.95 s sys; mapped pass 0.22 s user + 0.48 s sys, peak RSS
-    /// 70 -> 88 MiB (the windows being walked). What is left of sys is mostly the output side: the parking
-    /// `pwrite`s and read-backs below (~0.3 s) and the page faults of the walk plus its
-    /// releases (~0.2 s). `MADV_POPULATE_READ` of each window ahead of the walk instead of
-    /// faults was no faster. A bigger staging buffer ([`STAGE_BYTES`]) parks less. Later,
-    /// with a colder cache state (`mmnpy stats` of the table at 0.4 s sys instead of < 0.1 s,
-    /// load ~3), side by side over 10 runs: `pread` 1.43-1.58 s CPU, wall 0.77-0.86 s; mapped
-    /// (128 MiB staging) 1.18-1.20 s CPU, wall 0.63-0.66 s. The mapping wins in both states.
+    /// Each window walks the input again. With the page cache in large folios (a file read
+    /// in order) a walk costs a few thousand faults, less than parking a window's rows in the
+    /// output file and reading them back (what the previous version did), but not nothing:
+    /// more, smaller windows cost ~0.1 s of CPU per extra walk of a 4 GiB input. Measured on
+    /// the project machine (2 cores at load ~1.6, 1M rows of a 4 GiB (N, 64) float32 table
+    /// into /dev/shm, 8 alternating runs): 0.31 s wall and 0.42 s CPU against 0.43 s and
+    /// 0.72 s for the parking version, 183 MiB peak RSS; the C floor of the same design
+    /// (`scripts/take_floor.c --mode stage --writers 1`) took 0.32 s and 0.41 s. About half
+    /// of that CPU is the `pwrite`s of fresh tmpfs pages (~0.2 s for 256 MB, serial: tmpfs
+    /// writes hold the inode lock, which is why there is one writer and not two). Tried and
+    /// dropped: two staging buffers of 88 MiB (three windows) so one window is written while
+    /// the next is gathered: 0.39 s wall, 0.68 s CPU and 223 MiB against 0.36 s, 0.54 s and
+    /// 183 MiB in the same runs (load ~1.9): the third walk and the bigger staging cost more
+    /// than the overlap saved.
     ///
-    /// The output is cut into chunks of `stage_bytes`, which bounds memory: the rows of chunk
-    /// 0 are gathered straight into a RAM staging buffer, the rows of every later chunk are
-    /// parked, in source order, in that chunk's own region of the output file. Phase 2 then
-    /// puts each chunk into output order: chunk 0 from RAM, the others after reading their
-    /// region back into the same buffer. Work is proportional to the rows taken; resident
-    /// memory is one staging buffer, the index arrays and the windows being walked.
-    ///
-    /// Parallel over groups of `group_bytes` of gathered rows (contiguous in source order, so
-    /// each group's rows for a chunk land in one contiguous piece of its staging); the output
-    /// does not depend on the grouping or the thread count.
+    /// The output does not depend on the grouping or the thread count: every row has one
+    /// place, and the order of writes to distinct places does not matter.
     fn copy_sorted(
         &self,
         input: &NpyFile,
@@ -431,186 +479,138 @@ impl<'i> RowGather<'i> {
     ) -> Result<()> {
         let rb = self.row_bytes;
         let rows = self.indices.len();
-        let chunk_rows = (stage_bytes / rb).clamp(1, rows);
-        let chunks = rows.div_ceil(chunk_rows);
+        // As few windows as the staging bound allows, of equal size (less to stage).
+        let windows = rows.div_ceil((stage_bytes / rb).clamp(1, rows));
+        let window_rows = rows.div_ceil(windows);
         let group_rows = (group_bytes / rb).max(1);
-        let groups = rows.div_ceil(group_rows);
-
-        // (source row, output row) in source order.
-        let mut order: Vec<(usize, usize)> = self
+        let bucket_rows = bucket_rows(rb, self.axis_len);
+        // Each window's (source row, output row within the window), grouped by source
+        // bucket; the windows are independent, so they are bucketed in parallel.
+        let orders: Vec<Vec<(usize, usize)>> = self
             .indices
-            .iter()
-            .enumerate()
-            .map(|(out, &source)| (source, out))
+            .par_chunks(window_rows)
+            .map(|window| bucket_by_source(window, bucket_rows, self.axis_len))
             .collect();
-        order.par_sort_unstable();
-
-        // staged[out]: where output row `out` sits in its chunk's staging (source order);
-        // the walk also turns each `order` entry's output row into its slot
-        // `chunk * chunk_rows + staged`, so phase 1 reads it in sequence;
-        // first[g * chunks + c]: the staging position of group g's first row of chunk c.
-        let mut staged = vec![0usize; rows];
-        let mut first = vec![0usize; (groups + 1) * chunks];
-        let mut next = vec![0usize; chunks];
-        for (g, group) in order.chunks_mut(group_rows).enumerate() {
-            first[g * chunks..(g + 1) * chunks].copy_from_slice(&next);
-            for (_, out) in group {
-                let c = *out / chunk_rows;
-                staged[*out] = next[c];
-                *out = c * chunk_rows + next[c];
-                next[c] += 1;
-            }
-        }
-        first[groups * chunks..].copy_from_slice(&next);
-
-        // Phase 1: gather every row once, in source order. Buffers are pooled, not allocated
-        // per task: on the VMs measured, first touches of fresh memory cost more than copies.
-        let mut stage_memory = crate::map::scratch(chunk_rows * rb)?;
-        let stage = &mut stage_memory[..chunk_rows * rb];
-        let mut heads = Vec::with_capacity(groups);
-        let mut rest = &mut stage[..];
-        for g in 0..groups {
-            let count = first[(g + 1) * chunks] - first[g * chunks];
-            let (head, tail) = rest.split_at_mut(count * rb);
-            heads.push(head);
-            rest = tail;
-        }
-        let pool: Mutex<Vec<GroupBuffers>> = Mutex::new(Vec::new());
-        let first_ref = &first;
-        order
-            .par_chunks(group_rows)
-            .zip(heads)
-            .enumerate()
-            .try_for_each(|(g, (group, head))| {
-                let mut buffers = lock(&pool).pop().unwrap_or_default();
-                let GroupBuffers { parked, base } = &mut buffers;
-                let start = &first_ref[g * chunks..(g + 1) * chunks];
-                let end = &first_ref[(g + 1) * chunks..(g + 2) * chunks];
-                // `parked` holds this group's rows of chunks 1.., chunk after chunk.
-                base.clear();
-                let mut total = 0;
-                for c in 0..chunks {
-                    base.push(total);
-                    if c > 0 {
-                        total += end[c] - start[c];
-                    }
-                }
-                if parked.len() < total * rb {
-                    parked.resize(total * rb, 0);
-                }
-                for_each_mapped_row(input, group, rb, RELEASE_BYTES, |slot, row| {
-                    let c = slot / chunk_rows;
-                    let local = slot % chunk_rows - start[c];
-                    let dst = if c == 0 {
-                        &mut head[local * rb..(local + 1) * rb]
-                    } else {
-                        let at = (base[c] + local) * rb;
-                        &mut parked[at..at + rb]
-                    };
-                    dst.copy_from_slice(row);
-                });
-                for c in 1..chunks {
-                    let count = end[c] - start[c];
-                    if count > 0 {
-                        let parked_rows = &parked[base[c] * rb..(base[c] + count) * rb];
-                        output.write_at((c * chunk_rows + start[c]) * rb, parked_rows)?;
-                    }
-                }
-                lock(&pool).push(buffers);
-                options.report(group.len() * rb);
-                Ok::<(), Error>(())
+        let mut stage_memory = crate::map::scratch(window_rows * rb)?;
+        for (w, order) in orders.iter().enumerate() {
+            let stage = &mut stage_memory[..order.len() * rb];
+            let slots = crate::map::split_rows(stage, rb, order, group_rows).ok_or_else(|| {
+                Error::invalid("internal error: a take window names an output row twice")
             })?;
-
-        // Phase 2: each chunk into output order, written in blocks.
-        let block_rows = ((256 << 10) / rb).max(1);
-        for c in 0..chunks {
-            let (lo, hi) = (c * chunk_rows, ((c + 1) * chunk_rows).min(rows));
-            if c > 0 {
-                stage[..(hi - lo) * rb]
-                    .par_chunks_mut(block_rows * rb)
-                    .enumerate()
-                    .try_for_each(|(k, piece)| output.read_at((lo + k * block_rows) * rb, piece))?;
-            }
-            let (stage_ref, staged_ref): (&[u8], _) = (stage, &staged);
-            (lo..hi)
-                .step_by(block_rows)
-                .collect::<Vec<_>>()
-                .into_par_iter()
-                .try_for_each_init(Vec::new, |buf, from| {
-                    let to = (from + block_rows).min(hi);
-                    buf.resize((to - from) * rb, 0);
-                    for (k, dst) in buf.chunks_exact_mut(rb).enumerate() {
-                        if let Some(&ahead) = staged_ref.get(from + k + PREFETCH_DISTANCE) {
-                            prefetch(stage_ref, ahead * rb);
-                        }
-                        let at = staged_ref[from + k] * rb;
-                        dst.copy_from_slice(&stage_ref[at..at + rb]);
-                    }
-                    output.write_at(from * rb, buf)
-                })?;
+            slots.into_par_iter().for_each(|mut slots| {
+                let sources = slots.entries();
+                for_each_mapped_row(
+                    input,
+                    sources,
+                    rb,
+                    RELEASE_BYTES,
+                    bucket_rows * rb,
+                    |k, row| slots.put(k, row),
+                );
+            });
+            output.write_at(w * window_rows * rb, stage)?;
+            options.report(stage.len());
         }
         Ok(())
     }
 }
 
-/// The reusable buffers of one phase-1 task of the sorted gather.
-#[derive(Default)]
-struct GroupBuffers {
-    parked: Vec<u8>,
-    base: Vec<usize>,
+/// Rows per source bucket of the sorted gather for rows of `rb` bytes on an axis of
+/// `axis_len`: [`BUCKET_BYTES`] of input, more when that would make over [`MAX_BUCKETS`].
+fn bucket_rows(rb: usize, axis_len: usize) -> usize {
+    (BUCKET_BYTES / rb)
+        .max(axis_len.div_ceil(MAX_BUCKETS))
+        .max(1)
 }
 
-/// Lock a mutex whose data stays valid even if a holder panicked (a buffer pool).
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
+/// `(source row, position)` for each of `window`'s source rows (all `< axis_len`), grouped by
+/// source bucket of `bucket_rows` rows (counting sort, stable: within a bucket in window
+/// order). A bucket spans a small, cache-sized part of the input, so walking the result goes
+/// through the input in order, as a full sort would, at a fraction of the cost.
+fn bucket_by_source(window: &[usize], bucket_rows: usize, axis_len: usize) -> Vec<(usize, usize)> {
+    let per = bucket_rows.max(1);
+    let buckets = axis_len.div_ceil(per).max(1);
+    let mut start = vec![0usize; buckets + 1];
+    for &source in window {
+        start[source / per + 1] += 1;
+    }
+    for b in 0..buckets {
+        start[b + 1] += start[b];
+    }
+    let mut order = vec![(0, 0); window.len()];
+    for (k, &source) in window.iter().enumerate() {
+        let slot = &mut start[source / per];
+        order[*slot] = (source, k);
+        *slot += 1;
+    }
+    order
 }
 
-/// Hand each row of `sources` ((source row, tag) sorted by source row) of `rb` bytes to
-/// `put(tag, bytes)`, in source order, straight from the mapping of `input`, and release the
-/// pages behind the walk every `release_bytes` ([`RELEASE_BYTES`]) so they never pile up in
-/// the resident set.
+/// Hand each row of `sources` ((source row, tag), in source order up to `slack_bytes`: a
+/// row never comes more than that before one handed out earlier) of `rb` bytes to
+/// `put(k, bytes)`, `k` its position in `sources`, straight from the mapping of `input`, and
+/// release the pages behind the walk every `release_bytes` ([`RELEASE_BYTES`]) so they never
+/// pile up in the resident set.
 fn for_each_mapped_row(
     input: &NpyFile,
     sources: &[(usize, usize)],
     rb: usize,
     release_bytes: usize,
+    slack_bytes: usize,
     mut put: impl FnMut(usize, &[u8]),
 ) {
-    let (Some(&(first, _)), Some(&(last, _))) = (sources.first(), sources.last()) else {
+    let Some(&(first, _)) = sources.first() else {
         return;
     };
     let src = input.bytes();
-    let mut released = first * rb / RELEASE_ALIGN * RELEASE_ALIGN;
-    for (k, &(source, tag)) in sources.iter().enumerate() {
+    let align = |at: usize| at / RELEASE_ALIGN * RELEASE_ALIGN;
+    let mut released = align((first * rb).saturating_sub(slack_bytes));
+    let mut end = 0;
+    for (k, &(source, _)) in sources.iter().enumerate() {
         if let Some(&(ahead, _)) = sources.get(k + PREFETCH_DISTANCE) {
-            prefetch(src, ahead * rb);
+            prefetch_row(src, ahead * rb, rb);
         }
         let at = source * rb;
-        if at >= released + release_bytes {
-            let behind = at / RELEASE_ALIGN * RELEASE_ALIGN;
+        if at >= released + release_bytes + slack_bytes + RELEASE_ALIGN {
+            // Rows still to come may lie up to `slack_bytes` before this one.
+            let behind = align(at - slack_bytes);
             input.release(released, behind - released);
             released = behind;
         }
-        put(tag, &src[at..at + rb]);
+        end = end.max(at + rb);
+        put(k, &src[at..at + rb]);
     }
-    input.release(released, (last + 1) * rb - released);
+    input.release(released, end - released);
+}
+
+/// Prefetch the row of `rb` bytes at `at` of `src`: each of its 64-byte lines up to
+/// [`PREFETCH_LINES`], not only the first (the others would be demand misses).
+#[inline(always)]
+fn prefetch_row(src: &[u8], at: usize, rb: usize) {
+    let lines = rb.div_ceil(64).min(PREFETCH_LINES);
+    for line in 0..lines {
+        prefetch(src, at + line * 64);
+    }
 }
 
 /// How far the sorted gather walks the mapping before releasing the pages behind it.
 const RELEASE_BYTES: usize = 8 << 20;
-/// Release boundaries are rounded down to this, so a page still being read is rarely dropped.
-const RELEASE_ALIGN: usize = 64 << 10;
+/// Release boundaries are rounded down to this: the size of the page cache's largest folios
+/// (a PMD), so a release never splits a huge mapping the walk is still reading.
+const RELEASE_ALIGN: usize = 2 << 20;
+/// How many 64-byte lines of a row ahead the gathers prefetch (a 256-byte row is 4).
+const PREFETCH_LINES: usize = 4;
+/// The part of the input one bucket of the sorted gather spans: rows within it are copied in
+/// window order, which costs nothing while the bucket is small enough for the L2 cache.
+const BUCKET_BYTES: usize = 1 << 20;
+/// At most this many buckets per window (for huge inputs the buckets grow instead).
+const MAX_BUCKETS: usize = 1 << 16;
 
 /// Inputs above this size take the sorted, bounded-memory gather along axis 0.
 const SORTED_MIN_INPUT_BYTES: usize = 4 * crate::engine::WINDOW_BYTES;
 /// Output bytes staged in RAM at once by the sorted gather (its one big buffer, in huge pages
-/// where the kernel allows): the rows of the first chunk go straight there, every later chunk
-/// costs a parking write, a read-back and a rewrite of its bytes. 128 MiB (half of 1M rows of
-/// 256 bytes) took 7% less CPU than 16 MiB (0.78 s against 0.84 s, medians of 8 at load 4)
-/// for ~195 MiB peak RSS instead of ~90; without huge pages the bigger buffer cost more than
-/// it saved (a fault per 4 KiB page, TLB misses in phase 2's random reads).
+/// where the kernel allows). 1M rows of 256 bytes take two windows of 122 MiB: peak RSS
+/// stays under 256 MiB with the index arrays and walked pages.
 const STAGE_BYTES: usize = 128 << 20;
 /// Gathered bytes per parallel group of the sorted gather.
 const GROUP_BYTES: usize = 4 << 20;
@@ -670,22 +670,51 @@ mod tests {
             *b = (i % 253) as u8;
         }
         input.persist().unwrap();
-        let sources: Vec<(usize, usize)> = [0, 0, 1, 5, 6, 6, 20, 21, 39]
-            .iter()
-            .enumerate()
-            .map(|(tag, &row)| (row, tag))
-            .collect();
-        for step in [RELEASE_ALIGN, 2 * RELEASE_ALIGN, RELEASE_BYTES] {
-            let mut seen = Vec::new();
-            for_each_mapped_row(&input, &sources, rb, step, |tag, row| {
-                seen.push((tag, row.to_vec()));
-            });
-            let expected: Vec<(usize, Vec<u8>)> = sources
+        // Sorted, and sorted by buckets of 4 rows only (rows go back up to 3 rows).
+        let sorted = [0, 0, 1, 5, 6, 6, 20, 21, 39];
+        let bucketed = [3, 0, 2, 1, 1, 7, 4, 9, 8, 11, 23, 20, 21, 36, 39, 37];
+        for (rows, slack) in [(&sorted[..], 0), (&bucketed[..], 3 * rb)] {
+            let sources: Vec<(usize, usize)> = rows
                 .iter()
-                .map(|&(row, tag)| (tag, input.bytes()[row * rb..(row + 1) * rb].to_vec()))
+                .enumerate()
+                .map(|(tag, &row)| (row, tag))
                 .collect();
-            assert_eq!(seen, expected, "release step {step}");
+            for step in [RELEASE_ALIGN, 2 * RELEASE_ALIGN, RELEASE_BYTES] {
+                let mut seen = Vec::new();
+                for_each_mapped_row(&input, &sources, rb, step, slack, |k, row| {
+                    seen.push((sources[k].1, row.to_vec()));
+                });
+                let expected: Vec<(usize, Vec<u8>)> = sources
+                    .iter()
+                    .map(|&(row, tag)| (tag, input.bytes()[row * rb..(row + 1) * rb].to_vec()))
+                    .collect();
+                assert_eq!(seen, expected, "release step {step}, slack {slack}");
+            }
         }
+    }
+
+    #[test]
+    fn buckets_group_by_source_and_keep_window_order_within() {
+        let window = [9, 0, 5, 9, 1, 4, 8, 0];
+        // Buckets of 4 rows of an axis of 10: [0, 4), [4, 8), [8, 10).
+        assert_eq!(
+            bucket_by_source(&window, 4, 10),
+            vec![
+                (0, 1),
+                (1, 4),
+                (0, 7),
+                (5, 2),
+                (4, 5),
+                (9, 0),
+                (9, 3),
+                (8, 6)
+            ]
+        );
+        assert!(bucket_by_source(&[], 4, 10).is_empty());
+        // 1 MiB of input per bucket, unless that makes too many buckets.
+        assert_eq!(bucket_rows(256, 1 << 24), 4096);
+        assert_eq!(bucket_rows(256, 1 << 40), (1 << 40) / MAX_BUCKETS);
+        assert_eq!(bucket_rows(4 << 20, 10), 1);
     }
 
     proptest! {
@@ -780,6 +809,25 @@ mod tests {
                     naive_take(input.bytes(), &shape, dtype.itemsize(), axis, &idx)
                 );
             }
+        }
+
+        #[test]
+        fn decode_indices_equals_element_by_element(
+            raw in proptest::collection::vec(any::<u8>(), 0..200),
+            size in prop_oneof![Just(1usize), Just(2), Just(4), Just(8)],
+            signed in any::<bool>(),
+            big in any::<bool>(),
+        ) {
+            let n = raw.len() / size;
+            let mut out = vec![0i64; n];
+            let bad = decode_indices(&raw, size, signed, big, &mut out);
+            let naive: Vec<Option<i64>> =
+                raw.chunks_exact(size).map(|b| decode_index(b, signed, big)).collect();
+            let first_bad = naive.iter().position(Option::is_none);
+            prop_assert_eq!(bad, first_bad);
+            let upto = first_bad.unwrap_or(n);
+            let expected: Vec<i64> = naive[..upto].iter().map(|v| v.unwrap_or(0)).collect();
+            prop_assert_eq!(&out[..upto], &expected[..]);
         }
 
         #[test]
