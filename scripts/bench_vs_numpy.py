@@ -2,7 +2,7 @@
 """Side-by-side benchmark of mmnpy against numpy, pandas, polars, pyarrow and a C yardstick.
 
     scripts/bench_env.sh                       # once: target/bench-venv with the peers
-    cargo build --release --bin mmnpy
+    cargo build --release --bin mmnpy --example sample_rows
     target/bench-venv/bin/python scripts/bench_vs_numpy.py --size 4GiB --runs 5 \\
         --markdown docs/benchmarks-table.md
 
@@ -15,8 +15,11 @@ contender, contenders alternating run by run (their order rotating), median of `
                 over a fresh mapping: the practical ceiling of any one-pass reduction)
   axis          `mmnpy stats T --axis 0` on an (N, 64) float32 table of --size, against
                 numpy's `mean(axis=0)` on the memmap
-  take          `mmnpy take T --indices I` of 1M random rows of the table, against numpy's
-                fancy indexing `a[idx]` on the memmap (in memory, no file written)
+  take          1M random rows of the table: the library's in-memory `mmnpy::ops::take` (run by
+                `examples/sample_rows.rs`, timed in-process from opening the table like the
+                Python peers) against numpy's fancy indexing `a[idx]` on the memmap; and
+                `mmnpy take T --indices I -o OUT` (whole process, file written) against
+                `a[idx]` alone and against `np.save(out, a[idx])`
   slice         `mmnpy slice T ::7`, against `np.save(out, a[::7])` (no goal: a reference)
   convert-cast  `mmnpy convert F --dtype float32`, against
                 `np.save(out, np.load(F, mmap_mode='r').astype(np.float32))`
@@ -51,6 +54,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MMNPY = os.path.join(ROOT, "target", "release", "mmnpy")
+SAMPLE_ROWS = os.path.join(ROOT, "target", "release", "examples", "sample_rows")
 YARDSTICK_SRC = os.path.join(ROOT, "..", "shared", "perf", "ref_mmap_sum.c")
 if not os.path.exists(YARDSTICK_SRC):
     YARDSTICK_SRC = "/work/shared/perf/ref_mmap_sum.c"
@@ -332,26 +336,37 @@ def section_take(ctx):
     warm(tab)
     out_m = os.path.join(ctx.out_dir, "take_mmnpy.npy")
     out_n = os.path.join(ctx.out_dir, "take_numpy.npy")
-    mine = Contender("mmnpy", mmnpy(ctx.threads, "take", tab, "--indices", idx, "-o", out_m), [out_m])
-    peer = Contender(
-        "numpy a[idx]",
-        python_job(
-            "import numpy as np\n"
-            "a = np.load(argv[0], mmap_mode='r'); i = np.load(argv[1])\n"
-            "r = a[i]\n"
-            "if argv[2] != '-':\n    np.save(argv[2], r)",
-            tab, idx, "-",
-        ),
+    mine = Contender("mmnpy take", mmnpy(ctx.threads, "take", tab, "--indices", idx, "-o", out_m), [out_m])
+    take_job = (
+        "import numpy as np\n"
+        "a = np.load(argv[0], mmap_mode='r'); i = np.load(argv[1])\n"
+        "r = a[i]\n"
+        "if argv[2] != '-':\n    np.save(argv[2], r)"
     )
+    peer = Contender("numpy a[idx]", python_job(take_job, tab, idx, "-"))
+    saving = Contender("np.save(a[idx])", python_job(take_job, tab, idx, out_n), [out_n])
+    contenders = [mine, peer, saving]
+    library = None
+    if os.path.exists(SAMPLE_ROWS):
+        env = dict(os.environ, RAYON_NUM_THREADS=str(ctx.threads)) if ctx.threads else None
+        library = Contender("mmnpy::ops::take", [SAMPLE_ROWS, "--table", tab, "--indices", idx], env=env)
+        contenders.insert(0, library)
+    else:
+        print("    (no target/release/examples/sample_rows: cargo build --release --example sample_rows)")
 
     def check():
         r = np.load(tab, mmap_mode="r")[np.load(idx)]
         assert np.array_equal(np.load(out_m), r)
 
-    race([mine, peer], ctx.runs, check)
+    race(contenders, ctx.runs, check)
     nbytes = TAKE_ROWS * 64 * 4
-    return [row("take", f"take 1M random rows of a {fmt_size(os.path.getsize(tab))} (N, 64) float32",
-                nbytes, mine, [peer], 3)]
+    what = f"1M random rows of a {fmt_size(os.path.getsize(tab))} (N, 64) float32"
+    rows = []
+    if library:
+        rows.append(row("take", f"take {what} into memory (library)", nbytes, library, [peer], 3))
+    rows.append(row("take", f"take {what} to a file (CLI)", nbytes, mine, [peer]))
+    rows.append(row("take", f"take {what} to a file (CLI)", nbytes, mine, [saving]))
+    return rows
 
 
 def section_slice(ctx):

@@ -34,7 +34,7 @@ use std::path::Path;
 
 pub use expr::{AxisSelection, IndexItem, Selection, SliceExpr, resolve_slice};
 pub use slice::slice_to_file;
-pub use take::{Indices, take_to_file};
+pub use take::{Indices, take, take_to_file};
 
 pub use append::append;
 pub use cast::CastMode;

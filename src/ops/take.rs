@@ -1,4 +1,5 @@
-//! Gathers: `numpy.take(a, indices, axis)` from a mapped array into a new file.
+//! Gathers: `numpy.take(a, indices, axis)` from a mapped array into a new file
+//! ([`take_to_file`]) or into memory ([`take`], numpy's `a[idx]`).
 //!
 //! Every index is checked (and negative ones wrapped, like numpy) before the output is even
 //! created, so a bad index never leaves a file behind. The copy is byte-level (any dtype, byte
@@ -13,8 +14,9 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 
 use super::{OUT_WINDOW_BYTES, OutputOptions};
-use crate::array::NpyFile;
+use crate::array::{NpyArray, NpyFile};
 use crate::dtype::ByteOrder;
+use crate::dtype::Element;
 use crate::engine::prefetch;
 use crate::error::{Error, Result, ResultExt};
 use crate::header::Order;
@@ -291,6 +293,87 @@ pub fn take_to_file(
     options: &OutputOptions<'_>,
 ) -> Result<NpyFile> {
     let out = out.as_ref();
+    let (resolved, out_shape) = plan(input, indices, axis)?;
+    options.check_output(input, out)?;
+    let order = input.order();
+    let mut output = NpyFile::create(out, input.dtype(), &out_shape, order)?;
+    let gather = RowGather::new(
+        input.shape(),
+        order,
+        axis,
+        input.dtype().itemsize(),
+        &resolved,
+    );
+    gather.copy_windowed(input, &mut output, options)?;
+    output.persist_with(options.overwrite_mode())?;
+    Ok(output)
+}
+
+/// `numpy.take(array, indices, axis)` into memory (for axis 0, numpy's fancy indexing
+/// `a[idx]`): an owned array shaped `shape[..axis] + indices.shape() + shape[axis + 1..]`, in
+/// the input's memory order. All indices are checked before anything is copied.
+///
+/// The copy is parallel. A gather along axis 0 of an input bigger than 256 MiB (not opened
+/// copy-on-write) walks the mapping in source order, each row going straight to its place
+/// in the result, and releases the pages behind the walk: resident memory is the result
+/// plus a few MiB of the input, not every page the rows touch (numpy's `a[idx]` on a
+/// memmap keeps all of those mapped). Other gathers copy in output order from the mapping.
+///
+/// ```
+/// # let dir = tempfile::tempdir()?;
+/// use mmnpy::{NpyArray, Order};
+/// use mmnpy::ops::{Indices, take};
+/// let mut a = NpyArray::<f32>::create(dir.path().join("a.npy"), &[5, 2], Order::C)?;
+/// for (i, x) in a.as_slice_mut()?.iter_mut().enumerate() { *x = i as f32; }
+/// a.persist()?;
+/// let rows = take(&a, &Indices::new(vec![4, -5, 4]), 0)?;
+/// assert_eq!(rows.shape(), &[3, 2]);
+/// assert_eq!(rows.as_slice(), Some(&[8.0, 9.0, 0.0, 1.0, 8.0, 9.0][..]));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn take<T: Element>(
+    array: &NpyArray<T>,
+    indices: &Indices,
+    axis: usize,
+) -> Result<ndarray::ArrayD<T>> {
+    take_in_memory(array, indices, axis, None)
+}
+
+/// [`take`], with the sorted gather in groups of `sorted_group` rows whatever the input size
+/// when asked (tests).
+fn take_in_memory<T: Element>(
+    array: &NpyArray<T>,
+    indices: &Indices,
+    axis: usize,
+    sorted_group: Option<usize>,
+) -> Result<ndarray::ArrayD<T>> {
+    use ndarray::ShapeBuilder;
+    let input = array.file();
+    let (resolved, out_shape) = plan(input, indices, axis)?;
+    let order = input.order();
+    let len = out_shape.iter().product();
+    let mut values = vec![T::zeroed(); len];
+    crate::map::prefer_huge_pages(bytemuck::cast_slice_mut(&mut values));
+    let gather = RowGather::new(
+        input.shape(),
+        order,
+        axis,
+        input.dtype().itemsize(),
+        &resolved,
+    );
+    gather.copy_to_memory(input, bytemuck::cast_slice_mut(&mut values), sorted_group)?;
+    let shape = ndarray::IxDyn(&out_shape);
+    let shape = match order {
+        Order::C => shape.into_shape_with_order(),
+        Order::Fortran => shape.f(),
+    };
+    ndarray::ArrayD::from_shape_vec(shape, values)
+        .map_err(|e| Error::invalid(format!("internal error: take's result shape: {e}")))
+}
+
+/// The indices of a take, checked and wrapped, in the input's memory order, and the output's
+/// shape.
+fn plan(input: &NpyFile, indices: &Indices, axis: usize) -> Result<(Vec<usize>, Vec<usize>)> {
     let shape = input.shape();
     if axis >= shape.len() {
         return Err(Error::invalid(format!(
@@ -300,9 +383,7 @@ pub fn take_to_file(
         .with_path(input.path()));
     }
     let mut resolved = indices.resolve(shape[axis], axis)?;
-    options.check_output(input, out)?;
-    let order = input.order();
-    if order == Order::Fortran && indices.shape().len() > 1 {
+    if input.order() == Order::Fortran && indices.shape().len() > 1 {
         // The output's memory order walks the index array in Fortran order too.
         let as_i64: Vec<i64> = resolved.iter().map(|&i| i as i64).collect();
         resolved = reorder(&as_i64, indices.shape(), Order::C, Order::Fortran)
@@ -313,11 +394,7 @@ pub fn take_to_file(
     let mut out_shape = shape[..axis].to_vec();
     out_shape.extend_from_slice(indices.shape());
     out_shape.extend_from_slice(&shape[axis + 1..]);
-    let mut output = NpyFile::create(out, input.dtype(), &out_shape, order)?;
-    let gather = RowGather::new(shape, order, axis, input.dtype().itemsize(), &resolved);
-    gather.copy_windowed(input, &mut output, options)?;
-    output.persist_with(options.overwrite_mode())?;
-    Ok(output)
+    Ok((resolved, out_shape))
 }
 
 /// A take seen in the input's memory order: `outer` repetitions of gathering `indices` rows of
@@ -494,25 +571,69 @@ impl<'i> RowGather<'i> {
         let mut stage_memory = crate::map::scratch(window_rows * rb)?;
         for (w, order) in orders.iter().enumerate() {
             let stage = &mut stage_memory[..order.len() * rb];
-            let slots = crate::map::split_rows(stage, rb, order, group_rows).ok_or_else(|| {
-                Error::invalid("internal error: a take window names an output row twice")
-            })?;
-            slots.into_par_iter().for_each(|mut slots| {
-                let sources = slots.entries();
-                for_each_mapped_row(
-                    input,
-                    sources,
-                    rb,
-                    RELEASE_BYTES,
-                    bucket_rows * rb,
-                    |k, row| slots.put(k, row),
-                );
-            });
+            gather_window(input, order, stage, rb, group_rows, bucket_rows)?;
             output.write_at(w * window_rows * rb, stage)?;
             options.report(stage.len());
         }
         Ok(())
     }
+
+    /// The whole gather into `out` (all output rows, in memory): like [`Self::copy_sorted`]
+    /// with one window that is the result itself, for big inputs (or in groups of
+    /// `sorted_group` rows when given); else in parallel blocks of output rows straight from
+    /// the mapping.
+    fn copy_to_memory(
+        &self,
+        input: &NpyFile,
+        out: &mut [u8],
+        sorted_group: Option<usize>,
+    ) -> Result<()> {
+        let rb = self.row_bytes;
+        if self.rows() == 0 || rb == 0 {
+            return Ok(());
+        }
+        let big = input.mode() != crate::array::Mode::CopyOnWrite
+            && input.bytes().len() > SORTED_MIN_INPUT_BYTES;
+        if self.outer == 1 && (big || sorted_group.is_some()) {
+            let bucket_rows = bucket_rows(rb, self.axis_len);
+            let order = bucket_by_source(self.indices, bucket_rows, self.axis_len);
+            let group_rows = sorted_group.unwrap_or(GROUP_BYTES / rb).max(1);
+            return gather_window(input, &order, out, rb, group_rows, bucket_rows);
+        }
+        let src = input.bytes();
+        let block_rows = ((256 << 10) / rb).max(1);
+        out.par_chunks_mut(block_rows * rb)
+            .enumerate()
+            .for_each(|(b, block)| self.copy_rows(src, b * block_rows, block));
+        Ok(())
+    }
+}
+
+/// Copy the rows of one output window from the mapping of `input` into `stage` (rows of `rb`
+/// bytes), walking `order` ((source row, row of the window), grouped by source bucket of
+/// `bucket_rows`) in parallel groups of `group_rows` that release the pages behind them.
+fn gather_window(
+    input: &NpyFile,
+    order: &[(usize, usize)],
+    stage: &mut [u8],
+    rb: usize,
+    group_rows: usize,
+    bucket_rows: usize,
+) -> Result<()> {
+    let slots = crate::map::split_rows(stage, rb, order, group_rows)
+        .ok_or_else(|| Error::invalid("internal error: a take window names an output row twice"))?;
+    slots.into_par_iter().for_each(|mut slots| {
+        let sources = slots.entries();
+        for_each_mapped_row(
+            input,
+            sources,
+            rb,
+            RELEASE_BYTES,
+            bucket_rows * rb,
+            |k, row| slots.put(k, row),
+        );
+    });
+    Ok(())
 }
 
 /// Rows per source bucket of the sorted gather for rows of `rb` bytes on an axis of
@@ -808,6 +929,50 @@ mod tests {
                     out.bytes().to_vec(),
                     naive_take(input.bytes(), &shape, dtype.itemsize(), axis, &idx)
                 );
+            }
+        }
+
+        #[test]
+        fn take_in_memory_equals_the_file_and_ndarray_select(
+            shape in proptest::collection::vec(1usize..6, 1..4),
+            axis_pick in 0usize..3,
+            fortran in any::<bool>(),
+            raw in proptest::collection::vec(-40i64..40, 0..30),
+            two_d in any::<bool>(),
+            group in 1usize..12,
+        ) {
+            let axis = axis_pick % shape.len();
+            let len = shape[axis] as i64;
+            let values: Vec<i64> = raw.iter().map(|r| r.rem_euclid(2 * len) - len).collect();
+            let indices = if two_d && values.len().is_multiple_of(2) {
+                Indices::with_shape(values.clone(), &[2, values.len() / 2]).unwrap()
+            } else {
+                Indices::new(values.clone())
+            };
+            let dir = tempfile::tempdir().unwrap();
+            let order = if fortran { Order::Fortran } else { Order::C };
+            let mut input = NpyArray::<f32>::create(dir.path().join("in.npy"), &shape, order).unwrap();
+            for (i, x) in input.as_slice_mut().unwrap().iter_mut().enumerate() {
+                *x = i as f32 - 7.5;
+            }
+            input.persist().unwrap();
+            let file = dir.path().join("taken.npy");
+            take_to_file(input.file(), &indices, axis, &file, &OutputOptions::new()).unwrap();
+            let from_file = NpyArray::<f32>::open(&file).unwrap().view().to_owned();
+            let mapped = take(&input, &indices, axis).unwrap();
+            let sorted = take_in_memory(&input, &indices, axis, Some(group)).unwrap();
+            // Same values, shape and memory order as the file take.
+            prop_assert_eq!(&mapped, &from_file);
+            prop_assert_eq!(&sorted, &from_file);
+            // (A 1-d input is C order whatever was asked, like numpy's headers.)
+            let memory_order = match input.file().order() {
+                Order::C => mapped.is_standard_layout(),
+                Order::Fortran => mapped.t().is_standard_layout(),
+            };
+            prop_assert!(memory_order, "strides {:?}", mapped.strides());
+            if indices.shape().len() == 1 {
+                let wrapped: Vec<usize> = values.iter().map(|&v| v.rem_euclid(len) as usize).collect();
+                prop_assert_eq!(&mapped, &input.view().select(ndarray::Axis(axis), &wrapped));
             }
         }
 
