@@ -673,8 +673,9 @@ fn bucket_in_chunks(
     debug_assert!(bucket_rows.is_power_of_two() && chunk > 0);
     let shift = bucket_rows.max(1).trailing_zeros();
     let buckets = (axis_len >> shift) + 1;
-    // Each chunk: its entries grouped by bucket, and where each bucket starts among them.
-    let parts: Vec<(Vec<usize>, Vec<(usize, usize)>)> = window
+    // Each chunk: where each bucket starts among its entries, and the entries so grouped.
+    type Sorted = (Vec<usize>, Vec<(usize, usize)>);
+    let parts: Vec<Sorted> = window
         .par_chunks(chunk)
         .enumerate()
         .map(|(c, part)| {
