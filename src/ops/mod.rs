@@ -1,6 +1,6 @@
 //! Array operations that select, rearrange or grow arrays:
 //! - basic-indexing slices ([`SliceExpr`], zero-copy views and streamed copies to a new file)
-//!   and gathers along an axis ([`take_to_file`]);
+//!   and gathers along an axis (into a new file, [`take_to_file`], or into memory, [`take`]);
 //! - casts ([`cast`], safe or numpy's `astype`), concatenation ([`concatenate`]), crash-safe
 //!   in-place [`append()`] and the streaming writer for arrays of unknown length ([`NpyWriter`]).
 //!
