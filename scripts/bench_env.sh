@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Make (or reuse) the Python virtual environment the benchmark compares against: numpy,
 # pandas, polars and pyarrow in target/bench-venv (or $MMNPY_BENCH_VENV), plus the release
-# binary. Prints the command that runs the benchmark.
+# binary and the sample_rows example (the in-memory take the script times). Prints the command that runs the benchmark.
 #
 #   scripts/bench_env.sh
 #   target/bench-venv/bin/python scripts/bench_vs_numpy.py --size 4GiB --markdown table.md
@@ -15,6 +15,6 @@ fi
 "$venv/bin/python" -m pip install -q numpy pandas polars pyarrow
 command -v /usr/bin/time >/dev/null || echo "warning: GNU time (/usr/bin/time) is needed for peak RSS" >&2
 command -v gcc >/dev/null || echo "warning: gcc is needed to build the C yardstick" >&2
-cargo build --release --bin mmnpy
+cargo build --release --bin mmnpy --example sample_rows
 "$venv/bin/python" -c 'import numpy, pandas, polars, pyarrow; print("numpy", numpy.__version__, "pandas", pandas.__version__, "polars", polars.__version__, "pyarrow", pyarrow.__version__)'
 echo "ready: $venv/bin/python scripts/bench_vs_numpy.py --help"
