@@ -351,7 +351,18 @@ fn take_in_memory<T: Element>(
     let input = array.file();
     let (resolved, out_shape) = plan(input, indices, axis)?;
     let order = input.order();
-    let len = out_shape.iter().product();
+    // The result must fit in memory: a size the allocator refuses is an error, not an abort.
+    let len = out_shape
+        .iter()
+        .try_fold(1usize, |n, &d| n.checked_mul(d))
+        .filter(|&n| Vec::<T>::new().try_reserve_exact(n).is_ok())
+        .ok_or_else(|| {
+            Error::invalid(format!(
+                "a take of shape {out_shape:?} does not fit in memory (use take_to_file)"
+            ))
+            .with_path(input.path())
+        })?;
+    // Zeroed by the kernel page by page as the gather first touches them, not here.
     let mut values = vec![T::zeroed(); len];
     crate::map::prefer_huge_pages(bytemuck::cast_slice_mut(&mut values));
     let gather = RowGather::new(
@@ -820,6 +831,18 @@ mod tests {
         assert_eq!(decode_index(&[0, 0, 1, 0], false, true), Some(256));
         assert_eq!(decode_index(&[0xff; 8], false, false), None);
         assert_eq!(decode_index(&[0xff; 8], true, false), Some(-1));
+    }
+
+    #[test]
+    fn a_result_too_big_for_memory_is_an_error_naming_the_file() {
+        // Two rows of 1 TiB (a sparse file): 256 of them are more than any address space.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("wide.npy");
+        let mut wide = NpyArray::<u8>::create(&path, &[2, 1 << 40], Order::C).unwrap();
+        wide.persist().unwrap();
+        let e = take(&wide, &Indices::new(vec![1; 256]), 0).unwrap_err();
+        assert!(e.to_string().contains("does not fit in memory"), "{e}");
+        assert!(e.to_string().contains("wide.npy"), "{e}");
     }
 
     #[test]
