@@ -442,6 +442,13 @@ impl<'i> RowGather<'i> {
         }
     }
 
+    /// Whether the sorted walk can serve this gather: along the slowest axis (rows whole in
+    /// the input), from a mapping whose pages the walk may release behind it (not
+    /// copy-on-write, whose private pages hold this process's writes).
+    fn can_walk_sorted(&self, input: &NpyFile) -> bool {
+        self.outer == 1 && input.mode() != crate::array::Mode::CopyOnWrite
+    }
+
     fn rows(&self) -> usize {
         self.outer * self.indices.len()
     }
@@ -488,10 +495,9 @@ impl<'i> RowGather<'i> {
         if rows == 0 || rb == 0 {
             return Ok(());
         }
-        if self.outer == 1 && input.mode() != crate::array::Mode::CopyOnWrite {
+        if self.can_walk_sorted(input) {
             let sizes = options.sorted_gather().or_else(|| {
-                (options.is_bounded() && input.bytes().len() > SORTED_MIN_INPUT_BYTES)
-                    .then_some((STAGE_BYTES, GROUP_BYTES))
+                (options.is_bounded() && is_big(input)).then_some((STAGE_BYTES, GROUP_BYTES))
             });
             if let Some((stage_bytes, group_bytes)) = sizes {
                 return self.copy_sorted(input, output, options, stage_bytes, group_bytes);
@@ -603,9 +609,7 @@ impl<'i> RowGather<'i> {
         if self.rows() == 0 || rb == 0 {
             return Ok(());
         }
-        let big = input.mode() != crate::array::Mode::CopyOnWrite
-            && input.bytes().len() > SORTED_MIN_INPUT_BYTES;
-        if self.outer == 1 && (big || sorted_group.is_some()) {
+        if self.can_walk_sorted(input) && (sorted_group.is_some() || is_big(input)) {
             let bucket_rows = bucket_rows(rb, self.axis_len);
             let order = bucket_by_source(self.indices, bucket_rows, self.axis_len);
             let group_rows = sorted_group.unwrap_or(GROUP_BYTES / rb).max(1);
@@ -645,6 +649,11 @@ fn gather_window(
         );
     });
     Ok(())
+}
+
+/// Whether `input` is big enough for the sorted walk to pay (see [`SORTED_MIN_INPUT_BYTES`]).
+fn is_big(input: &NpyFile) -> bool {
+    input.bytes().len() > SORTED_MIN_INPUT_BYTES
 }
 
 /// Rows per source bucket of the sorted gather for rows of `rb` bytes on an axis of
@@ -931,6 +940,26 @@ mod tests {
         assert_eq!(bucket_rows(4 << 20, 10), 1);
     }
 
+    /// The axis `axis_pick` picks of `shape`, its length, and valid indices along it made from
+    /// `raw` (negatives included: numpy wraps them), as values and as an index array of shape
+    /// `(2, n / 2)` when `two_d` and the count is even, else 1-d.
+    fn valid_indices(
+        shape: &[usize],
+        axis_pick: usize,
+        raw: &[i64],
+        two_d: bool,
+    ) -> (usize, i64, Vec<i64>, Indices) {
+        let axis = axis_pick % shape.len();
+        let len = shape[axis] as i64;
+        let values: Vec<i64> = raw.iter().map(|r| r.rem_euclid(2 * len) - len).collect();
+        let indices = if two_d && values.len().is_multiple_of(2) {
+            Indices::with_shape(values.clone(), &[2, values.len() / 2]).unwrap()
+        } else {
+            Indices::new(values.clone())
+        };
+        (axis, len, values, indices)
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(64))]
 
@@ -1005,15 +1034,7 @@ mod tests {
             stage in 1usize..12,
             group in 1usize..12,
         ) {
-            let axis = axis_pick % shape.len();
-            let len = shape[axis] as i64;
-            // Valid indices only, negatives included (numpy wraps them).
-            let values: Vec<i64> = raw.iter().map(|r| r.rem_euclid(2 * len) - len).collect();
-            let indices = if two_d && values.len().is_multiple_of(2) {
-                Indices::with_shape(values.clone(), &[2, values.len() / 2]).unwrap()
-            } else {
-                Indices::new(values.clone())
-            };
+            let (axis, len, values, indices) = valid_indices(&shape, axis_pick, &raw, two_d);
             let dir = tempfile::tempdir().unwrap();
             let order = if fortran { Order::Fortran } else { Order::C };
             let dtype = crate::DType::parse(descr).unwrap();
@@ -1048,14 +1069,7 @@ mod tests {
             two_d in any::<bool>(),
             group in 1usize..12,
         ) {
-            let axis = axis_pick % shape.len();
-            let len = shape[axis] as i64;
-            let values: Vec<i64> = raw.iter().map(|r| r.rem_euclid(2 * len) - len).collect();
-            let indices = if two_d && values.len().is_multiple_of(2) {
-                Indices::with_shape(values.clone(), &[2, values.len() / 2]).unwrap()
-            } else {
-                Indices::new(values.clone())
-            };
+            let (axis, len, values, indices) = valid_indices(&shape, axis_pick, &raw, two_d);
             let dir = tempfile::tempdir().unwrap();
             let order = if fortran { Order::Fortran } else { Order::C };
             let mut input = NpyArray::<f32>::create(dir.path().join("in.npy"), &shape, order).unwrap();
