@@ -21,8 +21,9 @@
 //!   (a NaN turns its column's `Σd` into NaN); only then is it scanned again, skipping and
 //!   counting them.
 //!
-//! On x86-64 CPUs with AVX2 the scan loop is the same source compiled for AVX2 (chosen at run
-//! time): the same operations in the same order, so the same bits on every machine.
+//! On x86-64 CPUs with AVX2 (chosen at run time) the scan of eight `f32` columns is written
+//! by hand ([`Real::simd_column_scan`]) and the other scans are this source compiled for AVX2:
+//! the same operations in the same order, so the same bits on every machine.
 //!
 //! Everything depends only on the block's elements, never on threads. This module works on
 //! slices only; it knows nothing of files, mappings or threads.
@@ -250,13 +251,28 @@ fn first_equal<T: Real>(run: &[T], inner: usize, c: usize, target: T) -> (T, usi
 }
 
 /// The sums of one run over a group of `W` columns.
-struct RunSums<T, const W: usize> {
-    s1: [f64; W],
-    s2: [f64; W],
-    nan: [u32; W],
-    nonzero: [u32; W],
-    min: [T; W],
-    max: [T; W],
+pub(crate) struct RunSums<T, const W: usize> {
+    pub(crate) s1: [f64; W],
+    pub(crate) s2: [f64; W],
+    pub(crate) nan: [u32; W],
+    pub(crate) nonzero: [u32; W],
+    pub(crate) min: [T; W],
+    pub(crate) max: [T; W],
+}
+
+impl<T: Copy, const W: usize> RunSums<T, W> {
+    /// The same sums in a group type of width `V` (the caller checked `V == W`).
+    fn resize<const V: usize>(self) -> RunSums<T, V> {
+        debug_assert_eq!(V, W);
+        RunSums {
+            s1: std::array::from_fn(|j| self.s1[j]),
+            s2: std::array::from_fn(|j| self.s2[j]),
+            nan: std::array::from_fn(|j| self.nan[j]),
+            nonzero: std::array::from_fn(|j| self.nonzero[j]),
+            min: std::array::from_fn(|j| self.min[j]),
+            max: std::array::from_fn(|j| self.max[j]),
+        }
+    }
 }
 
 /// No run yet holds a non-NaN value of the column.
@@ -305,7 +321,15 @@ impl<T: Real, const W: usize> Group<T, W> {
     /// while this one is computed on, and stays in L1 for all the groups.
     #[inline(always)]
     pub(crate) fn fold_run(&mut self, run: &[T], next: &[T], inner: usize, first: usize) {
-        let mut sums = scan::<T, W, false>(run, next, inner, self.c0, &self.shift);
+        let next_bytes: &[u8] = bytemuck::cast_slice(next);
+        let simd = match <&[f64; GROUP]>::try_from(&self.shift[..]) {
+            Ok(shift) => T::simd_column_scan(run, next_bytes, inner, self.c0, shift),
+            Err(_) => None,
+        };
+        let mut sums = match simd {
+            Some(sums) => sums.resize(),
+            None => scan::<T, W, false>(run, next, inner, self.c0, &self.shift),
+        };
         if sums.s1.iter().any(|s| s.is_nan()) {
             // A NaN in the run (or inf - inf): again, skipping and counting NaN.
             sums = scan::<T, W, true>(run, &[], inner, self.c0, &self.shift);
@@ -316,7 +340,28 @@ impl<T: Real, const W: usize> Group<T, W> {
             self.s2[j] += sums.s2[j];
             self.nan[j] += u64::from(sums.nan[j]);
             self.nonzero[j] += u64::from(sums.nonzero[j]);
-            // Ties keep the earlier run: the first occurrence wins, like numpy.
+        }
+        // Most runs bring no new extreme: one branch-free test of every lane first (it
+        // vectorises), the lane-by-lane search only when a lane has something new.
+        let news = |j: usize| {
+            let seen = sums.nan[j] < rows;
+            let min = self.min_row[j] == NO_ROW || sums.min[j].less(self.min[j]);
+            let max = self.max_row[j] == NO_ROW || self.max[j].less(sums.max[j]);
+            seen & (min | max)
+        };
+        if (0..W).fold(false, |any, j| any | news(j)) {
+            self.find_extremes(&sums, run, inner, first);
+        }
+    }
+
+    /// Take the extremes of the run `run` (its first row is row `first` of the block) that
+    /// are new: smaller than the minimum or larger than the maximum so far, and their rows,
+    /// found while the run is in L1. Ties keep the earlier run: the first occurrence wins,
+    /// like numpy.
+    #[inline(never)]
+    fn find_extremes(&mut self, sums: &RunSums<T, W>, run: &[T], inner: usize, first: usize) {
+        let rows = (run.len() / inner) as u32;
+        for j in 0..W {
             let seen = sums.nan[j] < rows;
             if seen && (self.min_row[j] == NO_ROW || sums.min[j].less(self.min[j])) {
                 (self.min[j], self.min_row[j]) = first_equal(run, inner, self.c0 + j, sums.min[j]);
@@ -515,28 +560,83 @@ mod tests {
             check::<f32>(rows, &columns, run_rows, j0, |x| x as f32)?;
         }
 
+        /// The groups the compiler builds twice (baseline and AVX2): every group of `f64`
+        /// columns, and the narrower groups of `f32` columns.
         #[test]
         fn avx2_and_baseline_scans_give_the_same_bits(
             values in prop::collection::vec(prop_oneof![-1e3..1e3f32, Just(f32::NAN), Just(0.0)], 8..400),
         ) {
-            let rows = values.len() / 8;
-            let xs = &values[..rows * 8];
-            let mut base = Group::<f32, 8>::new(xs, 8, 0);
-            let mut fast = base.clone();
-            // Runs of 7 rows, each prefetching the next.
-            let runs: Vec<&[f32]> = xs.chunks(56).collect();
-            for (r, run) in runs.iter().enumerate() {
-                let next = runs.get(r + 1).copied().unwrap_or(&[]);
-                simd::column_run_baseline(&mut base, run, next, 8, r * 7);
-                simd::column_run(&mut fast, run, next, 8, r * 7);
-            }
-            let key = |g: &Group<f32, 8>| {
-                let lanes: Vec<_> = (0..8).map(|j| g.s1.lane(j)).collect();
-                format!("{:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?}", lanes, g.s2.map(f64::to_bits),
-                    g.nan, g.nonzero, g.min.map(f32::to_bits), g.max.map(f32::to_bits), g.min_row, g.max_row)
-            };
-            prop_assert_eq!(key(&base), key(&fast));
+            same_bits_both_ways::<f64, 8>(&values.iter().map(|&x| f64::from(x)).collect::<Vec<_>>())?;
+            same_bits_both_ways::<f32, 4>(&values)?;
         }
+
+        /// The hand-written scan of eight `f32` columns gives the portable scan's bits, for
+        /// any row width, group, number of rows (odd and even: rows go in pairs) and rows to
+        /// prefetch.
+        #[test]
+        fn hand_written_f32_scan_gives_the_portable_bits(
+            (inner, c0, rows) in (1usize..10).prop_flat_map(|groups| (Just(8 * groups), (0..groups).prop_map(|g| 8 * g), 0usize..41)),
+            values in prop::collection::vec(prop_oneof![
+                6 => -1e30..1e30f32,
+                2 => (-3i32..3).prop_map(|k| k as f32),
+                1 => Just(f32::NAN),
+                1 => Just(f32::INFINITY),
+                1 => Just(f32::NEG_INFINITY),
+                1 => Just(-0.0f32),
+            ], 360),
+            next_rows in 0usize..8,
+            shift in prop::array::uniform8(-1e3..1e3f64),
+        ) {
+            let run: Vec<f32> = values.iter().copied().cycle().take(rows * inner).collect();
+            let next: Vec<u8> = vec![0; next_rows * inner * 4];
+            let Some(fast) = f32::simd_column_scan(&run, &next, inner, c0, &shift) else {
+                return Ok(()); // no hand-written scan on this machine
+            };
+            let slow = scan::<f32, 8, false>(&run, &[], inner, c0, &shift);
+            // NaN sums only say "rescan this run", whatever their payload.
+            let sum_bits = |s: &[f64; 8]| s.map(|x| if x.is_nan() { f64::NAN.to_bits() } else { x.to_bits() });
+            prop_assert_eq!(sum_bits(&fast.s1), sum_bits(&slow.s1));
+            prop_assert_eq!(sum_bits(&fast.s2), sum_bits(&slow.s2));
+            prop_assert_eq!(fast.nan, slow.nan);
+            prop_assert_eq!(fast.nonzero, slow.nonzero);
+            prop_assert_eq!(fast.min.map(f32::to_bits), slow.min.map(f32::to_bits));
+            prop_assert_eq!(fast.max.map(f32::to_bits), slow.max.map(f32::to_bits));
+        }
+    }
+
+    /// Folds the rows `values` (whole rows of `W` columns) in runs of 7 rows, each prefetching
+    /// the next, with the baseline build of the fold and with the one chosen for this CPU, and
+    /// compares every accumulator's bits.
+    fn same_bits_both_ways<T: Real, const W: usize>(
+        values: &[T],
+    ) -> std::result::Result<(), TestCaseError> {
+        let rows = values.len() / W;
+        let xs = &values[..rows * W];
+        let mut base = Group::<T, W>::new(xs, W, 0);
+        let mut fast = base.clone();
+        let runs: Vec<&[T]> = xs.chunks(7 * W).collect();
+        for (r, run) in runs.iter().enumerate() {
+            let next = runs.get(r + 1).copied().unwrap_or(&[]);
+            simd::column_run_baseline(&mut base, run, next, W, r * 7);
+            simd::column_run(&mut fast, run, next, W, r * 7);
+        }
+        let key = |g: &Group<T, W>| {
+            let lanes: Vec<_> = (0..W).map(|j| g.s1.lane(j)).collect();
+            let bits = |xs: &[T; W]| xs.map(|x| x.to_f64().to_bits());
+            format!(
+                "{:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?}",
+                lanes,
+                g.s2.map(f64::to_bits),
+                g.nan,
+                g.nonzero,
+                bits(&g.min),
+                bits(&g.max),
+                g.min_row,
+                g.max_row
+            )
+        };
+        prop_assert_eq!(key(&base), key(&fast));
+        Ok(())
     }
 
     #[test]

@@ -8,6 +8,7 @@
 use half::f16;
 
 use crate::dtype::{Bool, Element, swap_bytes_in_place};
+use crate::engine::columns::RunSums;
 use crate::engine::simd::{self, LeafLanes};
 use crate::engine::stats::Value;
 
@@ -80,6 +81,20 @@ pub(crate) trait Real: Element {
     /// same bits as the portable leaf in the kernel.
     fn simd_leaf(xs: &[Self], shift: f64) -> Option<LeafLanes<Self>> {
         let _ = (xs, shift);
+        None
+    }
+    /// The scan of a run of rows over eight columns `c0..c0 + 8` (no NaN skipping: a NaN
+    /// shows as a NaN sum) in explicit SIMD, prefetching its share of the rows `next`, or
+    /// `None` where there is none for this type and machine. Must give the same bits as the
+    /// portable scan in [`columns`](crate::engine::columns).
+    fn simd_column_scan(
+        run: &[Self],
+        next: &[u8],
+        inner: usize,
+        c0: usize,
+        shift: &[f64; 8],
+    ) -> Option<RunSums<Self, 8>> {
+        let _ = (run, next, inner, c0, shift);
         None
     }
 }
@@ -200,8 +215,19 @@ fn no_simd_leaf<T>(_xs: &[T], _shift: f64) -> Option<LeafLanes<T>> {
     None
 }
 
+/// For float types without a SIMD column scan.
+fn no_column_scan<T>(
+    _run: &[T],
+    _next: &[u8],
+    _inner: usize,
+    _c0: usize,
+    _shift: &[f64; 8],
+) -> Option<RunSums<T, 8>> {
+    None
+}
+
 macro_rules! real_float {
-    ($($t:ty => $variant:ident, $leaf:path),*) => {$(
+    ($($t:ty => $variant:ident, $leaf:path, $column_scan:path),*) => {$(
         impl Real for $t {
             const IS_FLOAT: bool = true;
             const MIN_INIT: Self = <$t>::INFINITY;
@@ -220,10 +246,23 @@ macro_rules! real_float {
             fn value(self) -> Value { Value::$variant(self.into()) }
             #[inline(always)]
             fn simd_leaf(xs: &[Self], shift: f64) -> Option<LeafLanes<Self>> { $leaf(xs, shift) }
+            #[inline(always)]
+            fn simd_column_scan(
+                run: &[Self],
+                next: &[u8],
+                inner: usize,
+                c0: usize,
+                shift: &[f64; 8],
+            ) -> Option<RunSums<Self, 8>> {
+                $column_scan(run, next, inner, c0, shift)
+            }
         }
     )*};
 }
-real_float!(f32 => F32, no_simd_leaf, f64 => Float, simd::leaf_f64);
+real_float!(
+    f32 => F32, no_simd_leaf, simd::column_scan_f32,
+    f64 => Float, simd::leaf_f64, no_column_scan
+);
 
 impl Real for f16 {
     const IS_FLOAT: bool = true;
