@@ -2,11 +2,11 @@
 //! C-order `(rows, inner)` slice) in one pass. It is the work behind per-column statistics of
 //! an `(N, d)` table along axis 0, the common machine-learning case.
 //!
-//! The block is read in runs of rows that stay in L1; each run is read once per group of
+//! The block is read in runs of rows that stay in cache; each run is read once per group of
 //! [`GROUP`] columns, whose accumulators live in registers, and meanwhile the groups ask for
-//! the next run (a prefetch hint per row, the groups together sweeping it in address order),
-//! so memory is read while the run in L1 is computed on (the first run of a block is swept once in memory order instead, see
-//! [`touch`]). After each run a group folds the run's figures into its per-block lanes
+//! the next run (prefetch hints, the groups together sweeping it in address order), so memory
+//! is read while the run in cache is computed on (the first run of a block is swept once in
+//! memory order instead, see [`touch`]). After each run a group folds the run's figures into its per-block lanes
 //! ([`Group`], arrays that vectorise):
 //! - shifted sums `Σd` and `Σd²` in `f64`, with `d = x - K` and `K` the column's first finite
 //!   value in the block; the runs' `Σd` are combined with Neumaier's compensated addition.
@@ -15,8 +15,11 @@
 //!   one of the values, `Σd² <= n·m2` always). A guard checks it: when `Σd²` exceeds [`GUARD`]
 //!   times `m2` (or anything is not finite), the column of the block is redone with a
 //!   compensated sum and a second, centred pass;
-//! - min and max in the element type (exact in any precision), one per run; the index of the
-//!   block's extreme is searched afterwards in the one run that holds its first occurrence;
+//! - min and max in the element type (exact in any precision), one per run, and the run that
+//!   brought each; the row of the block's extreme is searched once the block is done, in the
+//!   one run that holds its first occurrence (searching each run's new extremes while it was
+//!   in L1 cost more: with random data some column of a group has a new extreme in most of a
+//!   block's runs);
 //! - NaN and non-zero counts in integer lanes. A run is first scanned without testing for NaN
 //!   (a NaN turns its column's `Σd` into NaN); only then is it scanned again, skipping and
 //!   counting them.
@@ -36,9 +39,11 @@ use crate::engine::simd;
 /// AVX2 registers (SSE2 spills one or two, cheaply); a tail of four, then single columns.
 const GROUP: usize = 8;
 
-/// Bytes per run of rows: the run and the next one (prefetched meanwhile) stay in L1 while
-/// every group of columns reads the run.
-const RUN_BYTES: usize = 16 << 10;
+/// Bytes per run of rows: large enough that the fold after each run (a few dozen vector
+/// operations per group) is rare beside the scan, small enough that the run and the next one,
+/// prefetched meanwhile, stay in L1 and L2 while every group of columns reads the run
+/// (32 KiB took about 5% less CPU than 16 or 64 KiB on an `(N, 64)` float32 table).
+const RUN_BYTES: usize = 32 << 10;
 
 /// The one-pass variance is kept when `Σd² <= GUARD · m2`: its rounding error is then at most
 /// `GUARD` times that of a centred pass over the same block.
@@ -72,6 +77,7 @@ fn column_partials_in_runs<T: Real>(
         xs,
         inner,
         rows,
+        run_rows,
         j0,
     };
     groups
@@ -160,8 +166,8 @@ struct Column<T> {
     s2: f64,
     nan: u64,
     nonzero: u64,
-    /// The extremes so far and the block row of the first occurrence of each (None: no
-    /// non-NaN value yet).
+    /// The extremes and the first row of the run that holds the first occurrence of each
+    /// (None: no non-NaN value).
     min: Option<(T, usize)>,
     max: Option<(T, usize)>,
 }
@@ -189,9 +195,12 @@ impl<T: Real> Column<T> {
         } else {
             (partial.fsum, partial.m2) = block.two_pass(c, n);
         }
-        let extreme = |(value, row): (T, usize)| Extreme {
-            value,
-            index: block.j0 + row as u64,
+        let extreme = |(target, run): (T, usize)| {
+            let (value, row) = block.first_equal(c, run, target);
+            Extreme {
+                value,
+                index: block.j0 + row as u64,
+            }
         };
         partial.min = self.min.map(extreme);
         partial.max = self.max.map(extreme);
@@ -204,6 +213,7 @@ struct Block<'a, T> {
     xs: &'a [T],
     inner: usize,
     rows: usize,
+    run_rows: usize,
     j0: u64,
 }
 
@@ -216,6 +226,15 @@ impl<T: Real> Block<'_, T> {
             .step_by(self.inner)
             .enumerate()
             .map(move |(i, &x)| (rows.start + i, x))
+    }
+
+    /// The first element of column `c` equal to `target` (not NaN) in the run that starts at
+    /// row `run`, and its row. For floats `==` is `equal` without NaN: `-0.0 == 0.0`, and the
+    /// element found is returned, not `target`.
+    fn first_equal(&self, c: usize, run: usize, target: T) -> (T, usize) {
+        self.column(c, run..(run + self.run_rows).min(self.rows))
+            .find(|&(_, x)| x == target)
+            .map_or((target, run), |(row, x)| (x, row))
     }
 
     /// Compensated sum and centred sum of squares of column `c` (`n` non-NaN elements), the
@@ -237,19 +256,6 @@ impl<T: Real> Block<'_, T> {
     }
 }
 
-/// The first element of column `c` of the rows `run` equal to `target` (not NaN, and in the
-/// run) and its row in the run. For floats `==` is `equal` without NaN: `-0.0 == 0.0`, and the
-/// element found is returned, not `target`.
-#[inline(never)]
-fn first_equal<T: Real>(run: &[T], inner: usize, c: usize, target: T) -> (T, usize) {
-    run[c..]
-        .iter()
-        .step_by(inner)
-        .enumerate()
-        .find(|&(_, &x)| x == target)
-        .map_or((target, 0), |(row, &x)| (x, row))
-}
-
 /// The sums of one run over a group of `W` columns.
 pub(crate) struct RunSums<T, const W: usize> {
     pub(crate) s1: [f64; W],
@@ -258,21 +264,6 @@ pub(crate) struct RunSums<T, const W: usize> {
     pub(crate) nonzero: [u32; W],
     pub(crate) min: [T; W],
     pub(crate) max: [T; W],
-}
-
-impl<T: Copy, const W: usize> RunSums<T, W> {
-    /// The same sums in a group type of width `V` (the caller checked `V == W`).
-    fn resize<const V: usize>(self) -> RunSums<T, V> {
-        debug_assert_eq!(V, W);
-        RunSums {
-            s1: std::array::from_fn(|j| self.s1[j]),
-            s2: std::array::from_fn(|j| self.s2[j]),
-            nan: std::array::from_fn(|j| self.nan[j]),
-            nonzero: std::array::from_fn(|j| self.nonzero[j]),
-            min: std::array::from_fn(|j| self.min[j]),
-            max: std::array::from_fn(|j| self.max[j]),
-        }
-    }
 }
 
 /// No run yet holds a non-NaN value of the column.
@@ -291,12 +282,12 @@ pub(crate) struct Group<T, const W: usize> {
     s2: [f64; W],
     nan: [u64; W],
     nonzero: [u64; W],
-    /// The extremes so far and the block row of the first occurrence of each ([`NO_ROW`]:
-    /// none yet), found in the run that brought it while the run is still in L1.
+    /// The extremes so far and the first row of the run that brought each ([`NO_ROW`]: none
+    /// yet); the row of the element is searched in that run once the block is done.
     min: [T; W],
     max: [T; W],
-    min_row: [usize; W],
-    max_row: [usize; W],
+    min_run: [usize; W],
+    max_run: [usize; W],
 }
 
 impl<T: Real, const W: usize> Group<T, W> {
@@ -311,8 +302,8 @@ impl<T: Real, const W: usize> Group<T, W> {
             nonzero: [0; W],
             min: [T::MIN_INIT; W],
             max: [T::MAX_INIT; W],
-            min_row: [NO_ROW; W],
-            max_row: [NO_ROW; W],
+            min_run: [NO_ROW; W],
+            max_run: [NO_ROW; W],
         }
     }
 
@@ -322,14 +313,9 @@ impl<T: Real, const W: usize> Group<T, W> {
     #[inline(always)]
     pub(crate) fn fold_run(&mut self, run: &[T], next: &[T], inner: usize, first: usize) {
         let next_bytes: &[u8] = bytemuck::cast_slice(next);
-        let simd = match <&[f64; GROUP]>::try_from(&self.shift[..]) {
-            Ok(shift) => T::simd_column_scan(run, next_bytes, inner, self.c0, shift),
-            Err(_) => None,
-        };
-        let mut sums = match simd {
-            Some(sums) => sums.resize(),
-            None => scan::<T, W, false>(run, next, inner, self.c0, &self.shift),
-        };
+        let simd = T::simd_column_scan(run, next_bytes, inner, self.c0, &self.shift);
+        let mut sums =
+            simd.unwrap_or_else(|| scan::<T, W, false>(run, next, inner, self.c0, &self.shift));
         if sums.s1.iter().any(|s| s.is_nan()) {
             // A NaN in the run (or inf - inf): again, skipping and counting NaN.
             sums = scan::<T, W, true>(run, &[], inner, self.c0, &self.shift);
@@ -340,37 +326,14 @@ impl<T: Real, const W: usize> Group<T, W> {
             self.s2[j] += sums.s2[j];
             self.nan[j] += u64::from(sums.nan[j]);
             self.nonzero[j] += u64::from(sums.nonzero[j]);
-        }
-        // Most runs bring no new extreme: one branch-free test of every lane first (it
-        // vectorises), the lane-by-lane search only when a lane has something new.
-        let news = |j: usize| {
+            // Ties keep the earlier run: the first occurrence wins, like numpy.
             let seen = sums.nan[j] < rows;
-            let min = self.min_row[j] == NO_ROW || sums.min[j].less(self.min[j]);
-            let max = self.max_row[j] == NO_ROW || self.max[j].less(sums.max[j]);
-            seen & (min | max)
-        };
-        if (0..W).fold(false, |any, j| any | news(j)) {
-            self.find_extremes(&sums, run, inner, first);
-        }
-    }
-
-    /// Take the extremes of the run `run` (its first row is row `first` of the block) that
-    /// are new: smaller than the minimum or larger than the maximum so far, and their rows,
-    /// found while the run is in L1. Ties keep the earlier run: the first occurrence wins,
-    /// like numpy.
-    #[inline(never)]
-    fn find_extremes(&mut self, sums: &RunSums<T, W>, run: &[T], inner: usize, first: usize) {
-        let rows = (run.len() / inner) as u32;
-        for j in 0..W {
-            let seen = sums.nan[j] < rows;
-            if seen && (self.min_row[j] == NO_ROW || sums.min[j].less(self.min[j])) {
-                (self.min[j], self.min_row[j]) = first_equal(run, inner, self.c0 + j, sums.min[j]);
-                self.min_row[j] += first;
-            }
-            if seen && (self.max_row[j] == NO_ROW || self.max[j].less(sums.max[j])) {
-                (self.max[j], self.max_row[j]) = first_equal(run, inner, self.c0 + j, sums.max[j]);
-                self.max_row[j] += first;
-            }
+            let new_min = seen & ((self.min_run[j] == NO_ROW) | sums.min[j].less(self.min[j]));
+            let new_max = seen & ((self.max_run[j] == NO_ROW) | self.max[j].less(sums.max[j]));
+            self.min[j] = if new_min { sums.min[j] } else { self.min[j] };
+            self.max[j] = if new_max { sums.max[j] } else { self.max[j] };
+            self.min_run[j] = if new_min { first } else { self.min_run[j] };
+            self.max_run[j] = if new_max { first } else { self.max_run[j] };
         }
     }
 
@@ -383,8 +346,8 @@ impl<T: Real, const W: usize> Group<T, W> {
             s2: self.s2[j],
             nan: self.nan[j],
             nonzero: self.nonzero[j],
-            min: extreme(self.min[j], self.min_row[j]),
-            max: extreme(self.max[j], self.max_row[j]),
+            min: extreme(self.min[j], self.min_run[j]),
+            max: extreme(self.max[j], self.max_run[j]),
         })
     }
 }
@@ -631,8 +594,8 @@ mod tests {
                 g.nonzero,
                 bits(&g.min),
                 bits(&g.max),
-                g.min_row,
-                g.max_row
+                g.min_run,
+                g.max_run
             )
         };
         prop_assert_eq!(key(&base), key(&fast));

@@ -83,17 +83,17 @@ pub(crate) trait Real: Element {
         let _ = (xs, shift);
         None
     }
-    /// The scan of a run of rows over eight columns `c0..c0 + 8` (no NaN skipping: a NaN
+    /// The scan of a run of rows over the `W` columns `c0..c0 + W` (no NaN skipping: a NaN
     /// shows as a NaN sum) in explicit SIMD, prefetching its share of the rows `next`, or
-    /// `None` where there is none for this type and machine. Must give the same bits as the
-    /// portable scan in [`columns`](crate::engine::columns).
-    fn simd_column_scan(
+    /// `None` where there is none for this type, width and machine. Must give the same bits
+    /// as the portable scan in [`columns`](crate::engine::columns).
+    fn simd_column_scan<const W: usize>(
         run: &[Self],
         next: &[u8],
         inner: usize,
         c0: usize,
-        shift: &[f64; 8],
-    ) -> Option<RunSums<Self, 8>> {
+        shift: &[f64; W],
+    ) -> Option<RunSums<Self, W>> {
         let _ = (run, next, inner, c0, shift);
         None
     }
@@ -216,13 +216,13 @@ fn no_simd_leaf<T>(_xs: &[T], _shift: f64) -> Option<LeafLanes<T>> {
 }
 
 /// For float types without a SIMD column scan.
-fn no_column_scan<T>(
+fn no_column_scan<T, const W: usize>(
     _run: &[T],
     _next: &[u8],
     _inner: usize,
     _c0: usize,
-    _shift: &[f64; 8],
-) -> Option<RunSums<T, 8>> {
+    _shift: &[f64; W],
+) -> Option<RunSums<T, W>> {
     None
 }
 
@@ -247,13 +247,13 @@ macro_rules! real_float {
             #[inline(always)]
             fn simd_leaf(xs: &[Self], shift: f64) -> Option<LeafLanes<Self>> { $leaf(xs, shift) }
             #[inline(always)]
-            fn simd_column_scan(
+            fn simd_column_scan<const W: usize>(
                 run: &[Self],
                 next: &[u8],
                 inner: usize,
                 c0: usize,
-                shift: &[f64; 8],
-            ) -> Option<RunSums<Self, 8>> {
+                shift: &[f64; W],
+            ) -> Option<RunSums<Self, W>> {
                 $column_scan(run, next, inner, c0, shift)
             }
         }

@@ -76,19 +76,16 @@ impl<const W: usize> NeumaierLanes<W> {
     /// Add `xs[j]` to lane `j`, like [`Neumaier::add`] on each.
     #[inline(always)]
     pub(crate) fn add(&mut self, xs: &[f64; W]) {
+        // Written as selects of operands rather than of results, so that the loop compiles
+        // to full-width vector operations (the same additions, so the same bits).
         for (j, &x) in xs.iter().enumerate() {
             let s = self.sum[j];
             let t = s + x;
-            let term = if s.abs() >= x.abs() {
-                (s - t) + x
-            } else {
-                (x - t) + s
-            };
-            self.comp[j] = if t.is_finite() {
-                self.comp[j] + term
-            } else {
-                self.comp[j]
-            };
+            let s_is_big = s.abs() >= x.abs();
+            let big = if s_is_big { s } else { x };
+            let small = if s_is_big { x } else { s };
+            let comp = self.comp[j] + ((big - t) + small);
+            self.comp[j] = if t.is_finite() { comp } else { self.comp[j] };
             self.sum[j] = t;
         }
     }

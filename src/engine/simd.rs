@@ -80,19 +80,20 @@ pub(crate) fn column_run<T: Real, const W: usize>(
     column_run_baseline(group, run, next, inner, first);
 }
 
-/// The scan of eight `f32` columns of a run ([`Real::simd_column_scan`]) written by hand for
-/// AVX2, or `None` on CPUs without it (then the portable scan runs, with the same bits).
+/// The scan of a run over `W` `f32` columns ([`Real::simd_column_scan`]): written by hand for
+/// eight columns and AVX2; `None` for other widths and on CPUs without AVX2 (then the portable
+/// scan runs, with the same bits).
 ///
 /// [`Real::simd_column_scan`]: crate::engine::elements::Real::simd_column_scan
-pub(crate) fn column_scan_f32(
+pub(crate) fn column_scan_f32<const W: usize>(
     run: &[f32],
     next: &[u8],
     inner: usize,
     c0: usize,
-    shift: &[f64; 8],
-) -> Option<RunSums<f32, 8>> {
+    shift: &[f64; W],
+) -> Option<RunSums<f32, W>> {
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
+    if W == 8 && std::arch::is_x86_feature_detected!("avx2") {
         // SAFETY: `column_scan_f32_avx2` needs AVX2, and the CPU reported it just above.
         return Some(unsafe { x86::column_scan_f32_avx2(run, next, inner, c0, shift) });
     }
@@ -188,14 +189,16 @@ mod x86 {
     /// The groups of a run share the prefetching of the next run: group `g` (of columns
     /// `8g..8g + 8`) asks for the lines `g·p..(g + 1)·p`, `p` the number of row pairs, one
     /// per pair: ascending addresses, and for 64 columns exactly the next run's lines.
+    /// `W` is 8 (the caller checked): the width is a parameter only so that the sums come
+    /// back in the caller's type.
     #[target_feature(enable = "avx2")]
-    pub(crate) fn column_scan_f32_avx2(
+    pub(crate) fn column_scan_f32_avx2<const W: usize>(
         run: &[f32],
         next: &[u8],
         inner: usize,
         c0: usize,
-        shift: &[f64; 8],
-    ) -> RunSums<f32, 8> {
+        shift: &[f64; W],
+    ) -> RunSums<f32, W> {
         let shift_lo: __m256d = cast([shift[0], shift[1], shift[2], shift[3]]);
         let shift_hi: __m256d = cast([shift[4], shift[5], shift[6], shift[7]]);
         let zero = _mm256_setzero_pd();
@@ -241,13 +244,15 @@ mod x86 {
         }
         let (s1_lo, s1_hi): ([f64; 4], [f64; 4]) = (cast(s1_lo), cast(s1_hi));
         let (s2_lo, s2_hi): ([f64; 4], [f64; 4]) = (cast(s2_lo), cast(s2_hi));
+        let (nonzero, min, max): ([u32; 8], [f32; 8], [f32; 8]) =
+            (cast(nonzero), cast(min), cast(max));
         RunSums {
             s1: std::array::from_fn(|j| if j < 4 { s1_lo[j] } else { s1_hi[j - 4] }),
             s2: std::array::from_fn(|j| if j < 4 { s2_lo[j] } else { s2_hi[j - 4] }),
-            nan: [0; 8],
-            nonzero: cast(nonzero),
-            min: cast(min),
-            max: cast(max),
+            nan: [0; W],
+            nonzero: std::array::from_fn(|j| nonzero[j]),
+            min: std::array::from_fn(|j| min[j]),
+            max: std::array::from_fn(|j| max[j]),
         }
     }
 
