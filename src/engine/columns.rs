@@ -6,8 +6,8 @@
 //! [`GROUP`] columns, whose accumulators live in registers, and meanwhile the groups ask for
 //! the next run (prefetch hints, the groups together sweeping it in address order), so memory
 //! is read while the run in cache is computed on (the first run of a block is swept once in
-//! memory order instead, see [`touch`]). After each run a group folds the run's figures into its per-block lanes
-//! ([`Group`], arrays that vectorise):
+//! memory order instead, see [`touch`]). After each run a group folds the run's figures into
+//! its per-block lanes ([`Group`], arrays that vectorise):
 //! - shifted sums `Σd` and `Σd²` in `f64`, with `d = x - K` and `K` the column's first finite
 //!   value in the block; the runs' `Σd` are combined with Neumaier's compensated addition.
 //!   Then `m2 = Σd² - (Σd)²/n` in one pass; since `Σd² = m2 + n·(mean-K)²`, the cancellation
@@ -309,7 +309,7 @@ impl<T: Real, const W: usize> Group<T, W> {
 
     /// Fold in the rows `run` (its first row is row `first` of the block), and ask for a part
     /// of the rows `next` meanwhile: the groups together prefetch the next run, so it arrives
-    /// while this one is computed on, and stays in L1 for all the groups.
+    /// while this one is computed on, and stays in cache for all the groups.
     #[inline(always)]
     pub(crate) fn fold_run(&mut self, run: &[T], next: &[T], inner: usize, first: usize) {
         let next_bytes: &[u8] = bytemuck::cast_slice(next);

@@ -189,10 +189,11 @@ mod x86 {
     /// The groups of a run share the prefetching of the next run: group `g` (of columns
     /// `8g..8g + 8`) asks for the lines `g·p..(g + 1)·p`, `p` the number of row pairs, one
     /// per pair: ascending addresses, and for 64 columns exactly the next run's lines.
+    ///
     /// `W` is 8 (the caller checked): the width is a parameter only so that the sums come
     /// back in the caller's type.
     #[target_feature(enable = "avx2")]
-    pub(crate) fn column_scan_f32_avx2<const W: usize>(
+    pub(super) fn column_scan_f32_avx2<const W: usize>(
         run: &[f32],
         next: &[u8],
         inner: usize,

@@ -297,13 +297,7 @@ pub fn take_to_file(
     options.check_output(input, out)?;
     let order = input.order();
     let mut output = NpyFile::create(out, input.dtype(), &out_shape, order)?;
-    let gather = RowGather::new(
-        input.shape(),
-        order,
-        axis,
-        input.dtype().itemsize(),
-        &resolved,
-    );
+    let gather = RowGather::of_file(input, axis, &resolved);
     gather.copy_windowed(input, &mut output, options)?;
     output.persist_with(options.overwrite_mode())?;
     Ok(output)
@@ -365,13 +359,7 @@ fn take_in_memory<T: Element>(
     // Zeroed by the kernel page by page as the gather first touches them, not here.
     let mut values = vec![T::zeroed(); len];
     crate::map::prefer_huge_pages(bytemuck::cast_slice_mut(&mut values));
-    let gather = RowGather::new(
-        input.shape(),
-        order,
-        axis,
-        input.dtype().itemsize(),
-        &resolved,
-    );
+    let gather = RowGather::of_file(input, axis, &resolved);
     gather.copy_to_memory(input, bytemuck::cast_slice_mut(&mut values), sorted_group)?;
     let shape = ndarray::IxDyn(&out_shape);
     let shape = match order {
@@ -421,6 +409,12 @@ struct RowGather<'i> {
 const PREFETCH_DISTANCE: usize = 16;
 
 impl<'i> RowGather<'i> {
+    /// The gather of `indices` (resolved) along `axis` of `input`.
+    fn of_file(input: &NpyFile, axis: usize, indices: &'i [usize]) -> RowGather<'i> {
+        let itemsize = input.dtype().itemsize();
+        RowGather::new(input.shape(), input.order(), axis, itemsize, indices)
+    }
+
     fn new(
         shape: &[usize],
         order: Order,
