@@ -210,11 +210,6 @@ impl Real for Bool {
     }
 }
 
-/// For float types without a SIMD leaf.
-fn no_simd_leaf<T>(_xs: &[T], _shift: f64) -> Option<LeafLanes<T>> {
-    None
-}
-
 /// For float types without a SIMD column scan.
 fn no_column_scan<T, const W: usize>(
     _run: &[T],
@@ -260,7 +255,7 @@ macro_rules! real_float {
     )*};
 }
 real_float!(
-    f32 => F32, no_simd_leaf, simd::column_scan_f32,
+    f32 => F32, simd::leaf_f32, simd::column_scan_f32,
     f64 => Float, simd::leaf_f64, no_column_scan
 );
 
