@@ -1,5 +1,6 @@
 //! Criterion benches of the reduction kernels on seeded data in a temporary file: whole-array
-//! stats (float64), per-column stats along axis 0 of an (N, 64) float32 table, and a histogram.
+//! stats (float64 and float32), per-column stats along axis 0 of an (N, 64) float32 table,
+//! and a histogram.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use mmnpy::engine::{PassOptions, histogram, stats, stats_axis};
@@ -54,6 +55,9 @@ fn reductions(c: &mut Criterion) {
     g.throughput(Throughput::Bytes(table.bytes().len() as u64));
     g.bench_function("stats axis 0 (N, 64) f32 64MiB", |b| {
         b.iter(|| stats_axis(&table, 0, 0, &options).unwrap())
+    });
+    g.bench_function("stats f32 64MiB", |b| {
+        b.iter(|| stats(&table, 0, &options).unwrap())
     });
     g.finish();
 }

@@ -83,6 +83,13 @@ pub(crate) trait Real: Element {
         let _ = (xs, shift);
         None
     }
+    /// The fused scan of a whole run of exactly [`RUN`] elements (no NaN) in one explicit
+    /// SIMD call, or `None` where there is none. Must give the same bits as the kernel's
+    /// pairwise scan of the run.
+    fn simd_run(xs: &[Self], shift: f64) -> Option<LeafLanes<Self>> {
+        let _ = (xs, shift);
+        None
+    }
     /// The scan of a run of rows over the `W` columns `c0..c0 + W` (no NaN skipping: a NaN
     /// shows as a NaN sum) in explicit SIMD, prefetching its share of the rows `next`, or
     /// `None` where there is none for this type, width and machine. Must give the same bits
@@ -222,7 +229,7 @@ fn no_column_scan<T, const W: usize>(
 }
 
 macro_rules! real_float {
-    ($($t:ty => $variant:ident, $leaf:path, $column_scan:path),*) => {$(
+    ($($t:ty => $variant:ident, $leaf:path, $run:path, $column_scan:path),*) => {$(
         impl Real for $t {
             const IS_FLOAT: bool = true;
             const MIN_INIT: Self = <$t>::INFINITY;
@@ -242,6 +249,8 @@ macro_rules! real_float {
             #[inline(always)]
             fn simd_leaf(xs: &[Self], shift: f64) -> Option<LeafLanes<Self>> { $leaf(xs, shift) }
             #[inline(always)]
+            fn simd_run(xs: &[Self], shift: f64) -> Option<LeafLanes<Self>> { $run(xs, shift) }
+            #[inline(always)]
             fn simd_column_scan<const W: usize>(
                 run: &[Self],
                 next: &[u8],
@@ -255,8 +264,8 @@ macro_rules! real_float {
     )*};
 }
 real_float!(
-    f32 => F32, simd::leaf_f32, simd::column_scan_f32,
-    f64 => Float, simd::leaf_f64, no_column_scan
+    f32 => F32, simd::scan_f32, simd::scan_f32, simd::column_scan_f32,
+    f64 => Float, simd::leaf_f64, simd::run_f64, no_column_scan
 );
 
 impl Real for f16 {
