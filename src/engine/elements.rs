@@ -18,6 +18,7 @@ pub(crate) const RUN: usize = 2048;
 
 /// Call `f(first_element, run)` on consecutive runs of at most `run_len` elements of `bytes`
 /// (elements of `T`, back to back). `native` is false when the bytes must be swapped.
+#[inline(always)]
 pub(crate) fn for_each_run<T: Element>(
     bytes: &[u8],
     native: bool,

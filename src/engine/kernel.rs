@@ -414,17 +414,31 @@ fn portable_leaf<T: Real, const SKIP_NAN: bool>(
 
 /// Exact sum of a run of at most [`RUN`] integers (via `(hi, lo)` halves), fused with the
 /// min/max lanes.
+///
+/// Each of the 8 lanes keeps its own extremes and non-zero count through the run (integers
+/// have no NaN and no signed zero, so the order does not matter), folded into `lanes` at the
+/// end: independent lanes compile to vector compares and selects.
+#[inline(always)]
 fn split_sum_scan<T: Real>(xs: &[T], lanes: &mut Lanes<T>) -> i128 {
     let mut hi = [0i64; 8];
     let mut lo = [0i64; 8];
+    let (mut min, mut max) = ([T::MIN_INIT; 8], [T::MAX_INIT; 8]);
+    let mut nonzero = [0u32; 8];
     let mut chunks = xs.chunks_exact(8);
     for chunk in &mut chunks {
         for k in 0..8 {
-            let (h, l) = chunk[k].split();
+            let x = chunk[k];
+            let (h, l) = x.split();
             hi[k] += h;
             lo[k] += l;
-            lanes.update::<false>(k, chunk[k]);
+            min[k] = if x.less(min[k]) { x } else { min[k] };
+            max[k] = if max[k].less(x) { x } else { max[k] };
+            nonzero[k] += x.is_nonzero() as u32;
         }
+    }
+    for k in 0..8 {
+        lanes.update_extremes(k & 3, min[k], max[k]);
+        lanes.nonzero[k & 3] += nonzero[k];
     }
     let (mut h, mut l): (i64, i64) = (hi.iter().sum(), lo.iter().sum());
     for &x in chunks.remainder() {
@@ -439,6 +453,7 @@ fn split_sum_scan<T: Real>(xs: &[T], lanes: &mut Lanes<T>) -> i128 {
 /// Sum of squared deviations from `mean` of the non-NaN elements: the exact two-pass
 /// formula, for integer runs and for float runs the one-pass shift did not suit.
 /// `SKIP_NAN = false` when the run holds no NaN (the same bits, without the test).
+#[inline(always)]
 fn centred_squares<T: Real, const SKIP_NAN: bool>(xs: &[T], mean: f64) -> f64 {
     let mut lanes = [0.0f64; 8];
     let mut chunks = xs.chunks_exact(8);
@@ -542,6 +557,7 @@ fn first_equal<T: Real>(xs: &[T], target: T) -> Option<usize> {
 /// (`MAX_CORRECTION`), as accurate as the centred two-pass; when it is not (a first run whose
 /// first element is far from its mean, sorted data, infinities) the run is scanned again with
 /// the exact two-pass formula around its own mean.
+#[inline(always)]
 pub(crate) fn push_run<T: Real>(acc: &mut Partial<T>, xs: &[T], first: u64, index: &IndexMap) {
     debug_assert!(xs.len() <= RUN);
     let mut lanes = Lanes::new();

@@ -3,7 +3,9 @@
 //! (every x86_64 CPU) and AVX2 intrinsics, and over `f32` with AVX2 (the portable leaf
 //! compiled for the baseline took 2.7x its time on a warm 2 GiB file); the scan of a run of rows over eight `f32` columns
 //! of [`columns`](crate::engine::columns) written with AVX2 intrinsics; and the per-column fold
-//! of a run for the other groups and types compiled a second time with AVX2 enabled. The AVX2
+//! of a run for the other groups and types, and the whole-array statistics of a block of
+//! integers (whose 8-lane extremes then compile to 256-bit compares: a quarter less time on a
+//! warm int32 file), compiled a second time with AVX2 enabled. The AVX2
 //! versions are chosen at run time, after the CPU reported the feature.
 //!
 //! Why the leaf is written by hand: LLVM's vectoriser packs it badly (it pairs lanes of
@@ -33,6 +35,8 @@
 
 use crate::engine::columns::{Group, RunSums};
 use crate::engine::elements::{RUN, Real};
+use crate::engine::kernel::{IndexMap, Partial};
+use crate::engine::stats::partial_of_bytes_baseline;
 
 /// What a leaf hands back: each sum over the leaf's whole 8-element chunks (its 8 lanes
 /// combined by [`tree`]), the number of non-zero elements among them and their extremes.
@@ -171,6 +175,26 @@ pub(crate) fn column_run_baseline<T: Real, const W: usize>(
     group.fold_run(run, next, inner, first);
 }
 
+/// The statistics of a block of integers ([`partial_of_bytes`]), compiled for AVX2 when the
+/// CPU has it: the same code (integer sums and counts, and the same float operations in the
+/// same order for the centred squares), so the same bits, with 256-bit integer compares and
+/// conversions.
+///
+/// [`partial_of_bytes`]: crate::engine::stats::partial_of_bytes
+pub(crate) fn integer_partial<T: Real>(
+    bytes: &[u8],
+    native: bool,
+    first: u64,
+    index: &IndexMap,
+) -> Partial<T> {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: `integer_partial_avx2` needs AVX2, and the CPU reported it just above.
+        return unsafe { x86::integer_partial_avx2(bytes, native, first, index) };
+    }
+    partial_of_bytes_baseline(bytes, native, first, index)
+}
+
 /// Ask for the cache line holding `xs[i]` (nothing when `i` is past the end): a hint that lets
 /// a loop bring in data it will read later while it computes on data it already has.
 #[inline(always)]
@@ -222,6 +246,20 @@ mod x86 {
     use super::{LEAF, LEAVES, LeafLanes, max_of, min_of, pairwise, tree};
     use crate::engine::columns::{Group, RunSums};
     use crate::engine::elements::Real;
+    use crate::engine::kernel::{IndexMap, Partial};
+    use crate::engine::stats::partial_of_bytes_baseline;
+
+    /// [`super::integer_partial`] compiled with AVX2.
+    #[target_feature(enable = "avx2")]
+    #[inline(never)]
+    pub(super) fn integer_partial_avx2<T: Real>(
+        bytes: &[u8],
+        native: bool,
+        first: u64,
+        index: &IndexMap,
+    ) -> Partial<T> {
+        partial_of_bytes_baseline(bytes, native, first, index)
+    }
 
     /// [`Group::fold_run`] compiled with AVX2.
     #[target_feature(enable = "avx2")]
@@ -563,7 +601,31 @@ mod tests {
         }
     }
 
+    /// The AVX2 build of the integer statistics and the baseline one, on the same bytes.
+    fn both_integer_builds<T: Real>(xs: &[T], first: u64) -> (Partial<T>, Partial<T>) {
+        let bytes: &[u8] = bytemuck::cast_slice(xs);
+        (
+            integer_partial(bytes, true, first, &IndexMap::Identity),
+            partial_of_bytes_baseline(bytes, true, first, &IndexMap::Identity),
+        )
+    }
+
     proptest! {
+        #[test]
+        fn the_avx2_integer_statistics_are_the_baseline_ones(
+            wide in prop::collection::vec(prop_oneof![any::<i64>(), -3i64..3], 0..5000),
+            first in 0u64..1000,
+        ) {
+            let (fast, slow) = both_integer_builds(&wide, first);
+            prop_assert_eq!(fast, slow);
+            let narrow: Vec<i32> = wide.iter().map(|&x| x as i32).collect();
+            let (fast, slow) = both_integer_builds(&narrow, first);
+            prop_assert_eq!(fast, slow);
+            let bytes: Vec<u8> = wide.iter().map(|&x| x as u8).collect();
+            let (fast, slow) = both_integer_builds(&bytes, first);
+            prop_assert_eq!(fast, slow);
+        }
+
         #[test]
         fn the_f32_leaf_gives_the_portable_bits(
             chunks in prop::collection::vec(

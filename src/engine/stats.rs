@@ -234,10 +234,29 @@ pub(crate) fn partial_of_bytes<T: Real>(
     first: u64,
     index: &IndexMap,
 ) -> Partial<T> {
+    if !T::IS_FLOAT {
+        return crate::engine::simd::integer_partial(bytes, native, first, index);
+    }
+    partial_of_bytes_baseline(bytes, native, first, index)
+}
+
+/// [`partial_of_bytes`] as compiled for the baseline target: inlined into the AVX2 build
+/// ([`simd::integer_partial`](crate::engine::simd::integer_partial)) too.
+#[inline(always)]
+pub(crate) fn partial_of_bytes_baseline<T: Real>(
+    bytes: &[u8],
+    native: bool,
+    first: u64,
+    index: &IndexMap,
+) -> Partial<T> {
     let mut acc = Partial::default();
-    for_each_run::<T>(bytes, native, RUN, |k, run| {
-        push_run(&mut acc, run, first + k as u64, index)
-    });
+    for_each_run::<T>(
+        bytes,
+        native,
+        RUN,
+        #[inline(always)]
+        |k, run| push_run(&mut acc, run, first + k as u64, index),
+    );
     acc
 }
 
