@@ -12,6 +12,10 @@
 //! - arithmetic: numpy computes the bin index in the data's float type when the range is
 //!   autodetected (its edges are numpy scalars of that type) and in float64 when a range of
 //!   Python floats is given; both are reproduced by rounding each operation to that type.
+//!   That arithmetic only estimates the bin, which numpy then corrects by one against the
+//!   edges; where the correction provably lands on the bin the edges give (strictly increasing
+//!   edges, few enough bins for the type's precision) a multiplication estimates instead, the
+//!   same counts for a third less time.
 //!
 //! Counts are integers, so they are summed across blocks in any order: deterministic.
 
@@ -81,19 +85,12 @@ fn histogram_inner(
             } else {
                 (lo, hi)
             };
-            // Python floats: linspace in float64, then cast; the index in float64.
-            let step = (hi - lo) / bins as f64;
-            let mut edges: Vec<f64> = (0..=bins).map(|i| round(i as f64 * step + lo)).collect();
-            edges[bins] = round(hi);
-            Rules {
-                first: round(lo),
-                last: round(hi),
-                edges,
-                index: Box::new(move |x, first| ((round(x - first)) / (hi - lo)) * bins as f64),
-            }
+            given_rules(lo, hi, bins, round)
         }
         None => auto_rules(file, bins, round, options)?,
     };
+    let mut rules = rules;
+    rules.fast_scale = fast_scale(scalar, &rules.edges, rules.first, rules.last);
     let counts = crate::dispatch_scalar!(scalar, T => {
         <T as crate::engine::reducible::Reducible>::hist_counts(file, &rules, options)
     });
@@ -108,8 +105,38 @@ pub(crate) struct Rules {
     first: f64,
     last: f64,
     edges: Vec<f64>,
-    /// numpy's `f_indices` for a value `x` (already rounded to the edge type).
-    index: Box<dyn Fn(f64, f64) -> f64 + Sync + Send>,
+    index: IndexRule,
+    /// The scale of the fast estimate, when it lands where numpy's does ([`fast_scale`]).
+    fast_scale: Option<f64>,
+}
+
+/// numpy's `f_indices` arithmetic for a value `x` already rounded to the edge type (`round`
+/// rounds to that type).
+#[derive(Clone, Copy, Debug)]
+enum IndexRule {
+    /// A range of Python floats: `(round(x - first) / width) * bins` in `f64`.
+    Given { width: f64, bins: f64 },
+    /// An autodetected range (numpy scalars of the edge type):
+    /// `round(round(round(x - first) / denom) * bins)`.
+    Detected { denom: f64, bins: f64 },
+}
+
+/// The rules for `bins` over a range `[lo, hi]` (`lo < hi`) of Python floats, edges rounded
+/// by `round` to the edge type: linspace in float64, then cast; the index in float64.
+fn given_rules(lo: f64, hi: f64, bins: usize, round: fn(f64) -> f64) -> Rules {
+    let step = (hi - lo) / bins as f64;
+    let mut edges: Vec<f64> = (0..=bins).map(|i| round(i as f64 * step + lo)).collect();
+    edges[bins] = round(hi);
+    Rules {
+        first: round(lo),
+        last: round(hi),
+        edges,
+        index: IndexRule::Given {
+            width: hi - lo,
+            bins: bins as f64,
+        },
+        fast_scale: None,
+    }
 }
 
 fn auto_rules(
@@ -155,12 +182,15 @@ fn auto_rules(
     } else {
         delta
     };
-    let n = bins as f64;
     Ok(Rules {
         first,
         last,
         edges,
-        index: Box::new(move |x, first| round(round(round(x - first) / denom) * n)),
+        index: IndexRule::Detected {
+            denom,
+            bins: bins as f64,
+        },
+        fast_scale: None,
     })
 }
 
@@ -168,6 +198,23 @@ impl Rules {
     pub(crate) fn bins(&self) -> usize {
         self.edges.len() - 1
     }
+}
+
+/// `bins / (last - first)` when every estimate of the bin (numpy's and the scaled one) is
+/// within one bin of the bin the edges give, so that numpy's correction makes both land
+/// there: the edges strictly increase, and the estimates' rounding error, a few units in the
+/// last place of the edge type (that of `scalar`) times the number of bins, stays far below
+/// one bin.
+fn fast_scale(scalar: Scalar, edges: &[f64], first: f64, last: f64) -> Option<f64> {
+    let epsilon = match scalar {
+        Scalar::F32 => f32::EPSILON as f64,
+        Scalar::F16 => f16::EPSILON.to_f64(),
+        _ => f64::EPSILON,
+    };
+    let bins = (edges.len() - 1) as f64;
+    let increasing = edges.windows(2).all(|w| w[0] < w[1]);
+    let scale = bins / (last - first);
+    (increasing && 64.0 * epsilon * bins < 1.0 && scale.is_finite() && scale > 0.0).then_some(scale)
 }
 
 /// Python's spelling of a float in numpy's messages (`nan`, `inf`).
@@ -181,16 +228,56 @@ fn py_float(x: f64) -> String {
     }
 }
 
-/// Count the values of one block into `counts` (`round` is applied by the rules' index).
-fn count_into<T: Real>(counts: &mut [u64], xs: &[T], rules: &Rules, round: fn(f64) -> f64) {
+/// A value of the data rounded to numpy's edge type for `T` (float32 for float32 data,
+/// float16 for float16, float64 otherwise). `T::SCALAR` is a constant, so each instance of the
+/// counting loop carries one rounding, inlined.
+#[inline(always)]
+fn to_edge_type<T: Real>(x: f64) -> f64 {
+    match T::SCALAR {
+        Scalar::F32 => x as f32 as f64,
+        Scalar::F16 => f16::from_f64(x).to_f64(),
+        _ => x,
+    }
+}
+
+/// Count the values of one run into `counts`: one loop per kind of index arithmetic, with
+/// the rounding and the arithmetic inlined (no call per value).
+///
+/// numpy's arithmetic only estimates the bin: it then moves the index one bin down when the
+/// value lies below the bin's left edge, or one up when it reaches the next edge. When the
+/// edges strictly increase and the estimate is never off by more than one bin, that
+/// correction always lands on the one bin whose edges hold the value, whatever the estimate's
+/// rounding; then a multiplication by `bins / width` in `f64` estimates as well as numpy's
+/// division and roundings, at a fraction of the cost ([`fast_scale`] says when).
+fn count_into<T: Real>(counts: &mut [u64], xs: &[T], rules: &Rules) {
+    if let Some(scale) = rules.fast_scale {
+        return count_with(counts, xs, rules, |v| (v - rules.first) * scale);
+    }
+    match rules.index {
+        IndexRule::Given { width, bins } => count_with(counts, xs, rules, |v| {
+            (to_edge_type::<T>(v - rules.first) / width) * bins
+        }),
+        IndexRule::Detected { denom, bins } => count_with(counts, xs, rules, |v| {
+            let round = to_edge_type::<T>;
+            round(round(round(v - rules.first) / denom) * bins)
+        }),
+    }
+}
+
+/// [`count_into`] with the index arithmetic `index`, then numpy's corrections of an index
+/// that rounding put one bin off. (Tried and slower: the corrections and the range test
+/// without branches, and four tallies so that consecutive values in one bin update different
+/// counters: 1.4-1.7 s against 1.15 s on a warm 4 GiB float64 file.)
+#[inline(always)]
+fn count_with<T: Real>(counts: &mut [u64], xs: &[T], rules: &Rules, index: impl Fn(f64) -> f64) {
     let bins = counts.len();
     for &x in xs {
-        let v = round(x.to_f64());
+        let v = to_edge_type::<T>(x.to_f64());
         // NaN fails both comparisons, so it is never counted.
         if !(v >= rules.first && v <= rules.last) {
             continue;
         }
-        let mut i = ((rules.index)(v, rules.first) as usize).min(bins - 1);
+        let mut i = (index(v) as usize).min(bins - 1);
         if v < rules.edges[i] && i > 0 {
             i -= 1;
         }
@@ -207,11 +294,6 @@ pub(crate) fn hist_counts_real<T: Real>(
     options: &PassOptions<'_>,
 ) -> Vec<u64> {
     let bins = rules.edges.len() - 1;
-    let round: fn(f64) -> f64 = match T::SCALAR {
-        Scalar::F32 => |x| x as f32 as f64,
-        Scalar::F16 => |x| f16::from_f64(x).to_f64(),
-        _ => |x| x,
-    };
     let native = file.dtype().is_native();
     let plan = options.plan(file.len(), T::SCALAR.size());
     options.driver(file).fold_commutative(
@@ -219,7 +301,7 @@ pub(crate) fn hist_counts_real<T: Real>(
         || vec![0u64; bins],
         |mut counts, _, bytes| {
             for_each_run::<T>(bytes, native, RUN, |_, run| {
-                count_into(&mut counts, run, rules, round)
+                count_into(&mut counts, run, rules)
             });
             counts
         },
@@ -230,4 +312,75 @@ pub(crate) fn hist_counts_real<T: Real>(
             a
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// The counts of `xs` with the fast estimate and with numpy's arithmetic.
+    fn both_ways<T: Real>(xs: &[T], mut rules: Rules, scalar: Scalar) -> (Vec<u64>, Vec<u64>) {
+        let bins = rules.bins();
+        let mut exact = vec![0; bins];
+        count_into(&mut exact, xs, &rules);
+        rules.fast_scale = fast_scale(scalar, &rules.edges, rules.first, rules.last);
+        assert!(rules.fast_scale.is_some(), "the fast estimate applies");
+        let mut fast = vec![0; bins];
+        count_into(&mut fast, xs, &rules);
+        (fast, exact)
+    }
+
+    /// The rules for `bins` over `[lo, hi]` given as Python floats, with edges in `f32` or
+    /// `f64` (`narrow`).
+    fn given(lo: f64, hi: f64, bins: usize, narrow: bool) -> Rules {
+        given_rules(
+            lo,
+            hi,
+            bins,
+            if narrow { |x| x as f32 as f64 } else { |x| x },
+        )
+    }
+
+    proptest! {
+        #[test]
+        fn the_fast_estimate_gives_numpys_counts(
+            lo in -1e3..1e3f64,
+            width in 1e-3..1e4f64,
+            bins in 1usize..2000,
+            picks in prop::collection::vec((0.0..1.0f64, any::<bool>()), 0..400),
+        ) {
+            // Values anywhere in and around the range, and values exactly on the edges.
+            let rules = given(lo, lo + width, bins, false);
+            let xs: Vec<f64> = picks
+                .iter()
+                .map(|&(u, on_edge)| {
+                    if on_edge {
+                        rules.edges[(u * bins as f64) as usize]
+                    } else {
+                        lo - width * 0.1 + u * width * 1.2
+                    }
+                })
+                .collect();
+            let (fast, exact) = both_ways(&xs, rules, Scalar::F64);
+            prop_assert_eq!(fast, exact);
+            let rules = given(lo, lo + width, bins, true);
+            let narrow: Vec<f32> = xs.iter().map(|&x| x as f32).collect();
+            let (fast, exact) = both_ways(&narrow, rules, Scalar::F32);
+            prop_assert_eq!(fast, exact);
+        }
+    }
+
+    #[test]
+    fn the_fast_estimate_is_not_used_where_it_could_differ() {
+        // Equal neighbouring edges (float16 rounding), or too many bins for float32.
+        assert_eq!(
+            fast_scale(Scalar::F16, &[0.0, 0.5, 0.5, 1.0], 0.0, 1.0),
+            None
+        );
+        let many: Vec<f64> = (0..=(1 << 21)).map(|i| i as f64).collect();
+        assert_eq!(fast_scale(Scalar::F32, &many, 0.0, (1 << 21) as f64), None);
+        assert!(fast_scale(Scalar::F64, &many, 0.0, (1 << 21) as f64).is_some());
+    }
 }
