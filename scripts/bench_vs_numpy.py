@@ -13,6 +13,8 @@ contender, contenders alternating run by run (their order rotating), median of `
                 the same nan-aware figures (count, sum, mean, var, std, min, max, argmin,
                 argmax) and the C yardstick ../shared/perf/ref_mmap_sum.c (one OpenMP sum
                 over a fresh mapping: the practical ceiling of any one-pass reduction)
+  hist          `mmnpy hist F --bins 100 --range -3,3` on the stats file, against numpy's
+                `np.histogram(a, bins=100, range=(-3, 3))` on the memmap (the same counts)
   axis          `mmnpy stats T --axis 0` on an (N, 64) float32 table of --size, against
                 numpy's `mean(axis=0)` on the memmap
   take          1M random rows of the table: the library's in-memory `mmnpy::ops::take` (run by
@@ -60,7 +62,7 @@ if not os.path.exists(YARDSTICK_SRC):
     YARDSTICK_SRC = "/work/shared/perf/ref_mmap_sum.c"
 YARDSTICK = os.path.join(ROOT, "target", "ref_mmap_sum")
 PY = sys.executable
-SECTIONS = ["stats", "axis", "take", "slice", "convert-cast", "csv", "parquet"]
+SECTIONS = ["stats", "hist", "axis", "take", "slice", "convert-cast", "csv", "parquet"]
 TAKE_ROWS = 1_000_000
 
 
@@ -302,6 +304,30 @@ def section_stats(ctx):
     return rows
 
 
+def section_hist(ctx):
+    f64 = ctx.f64()
+    warm(f64)
+    mine = Contender("mmnpy", mmnpy(ctx.threads, "hist", f64, "--bins", "100", "--range", "-3,3", "--json"))
+    peer = Contender(
+        "numpy histogram",
+        python_job(
+            "import numpy as np\n"
+            "c, e = np.histogram(np.load(argv[0], mmap_mode='r'), bins=100, range=(-3.0, 3.0))\n"
+            "print(json.dumps(c.tolist()))",
+            f64,
+        ),
+    )
+
+    def check():
+        ours = json.loads(mine.runs[0].stdout)["counts"]
+        theirs = json.loads(peer.runs[0].stdout.strip().splitlines()[0])
+        assert ours == theirs, "histogram counts differ"
+
+    race([mine, peer], ctx.runs, check)
+    size = os.path.getsize(f64)
+    return [row("hist", f"hist, 100 bins in [-3, 3], {fmt_size(size)} float64", size, mine, [peer])]
+
+
 def section_axis(ctx):
     tab = ctx.table()
     warm(tab)
@@ -464,6 +490,7 @@ def same_npy(a, b):
 RUNNERS = {
     "stats": section_stats,
     "axis": section_axis,
+    "hist": section_hist,
     "take": section_take,
     "slice": section_slice,
     "convert-cast": section_cast,

@@ -1,12 +1,13 @@
 //! The engine's hot loops, compiled for the CPU they run on: the leaf of the whole-array
 //! statistics scan (see [`kernel`](crate::engine::kernel)) over `f64` written with SSE2
 //! (every x86_64 CPU) and AVX2 intrinsics, and over `f32` with AVX2 (the portable leaf
-//! compiled for the baseline took 2.7x its time on a warm 2 GiB file); the scan of a run of rows over eight `f32` columns
-//! of [`columns`](crate::engine::columns) written with AVX2 intrinsics; and the per-column fold
-//! of a run for the other groups and types, and the whole-array statistics of a block of
-//! integers (whose 8-lane extremes then compile to 256-bit compares: a quarter less time on a
-//! warm int32 file), compiled a second time with AVX2 enabled. The AVX2
-//! versions are chosen at run time, after the CPU reported the feature.
+//! compiled for the baseline took 2.7x its time on a warm 2 GiB file); the scan of a run of
+//! rows over eight `f32` columns of [`columns`](crate::engine::columns) written with AVX2
+//! intrinsics; and the per-column fold of a run for the other groups and types, and the
+//! whole-array statistics of a block of integers (whose 8-lane extremes then compile to
+//! 256-bit compares: a quarter less time on a warm int32 file), compiled a second time with
+//! AVX2 enabled. The AVX2 versions are chosen at run time, after the CPU reported the
+//! feature.
 //!
 //! Why the leaf is written by hand: LLVM's vectoriser packs it badly (it pairs lanes of
 //! different sums into one register and spills the rest), which made the one-pass scan no
