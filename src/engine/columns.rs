@@ -228,12 +228,12 @@ impl<T: Real> Block<'_, T> {
             .map(move |(i, &x)| (rows.start + i, x))
     }
 
-    /// The first element of column `c` equal to `target` (not NaN) in the run that starts at
-    /// row `run`, and its row. For floats `==` is `equal` without NaN: `-0.0 == 0.0`, and the
+    /// The first element of column `c` that is `target` (not NaN; [`Real::same`]) in the run
+    /// that starts at row `run`, and its row. For floats that is `==`: `-0.0 == 0.0`, and the
     /// element found is returned, not `target`.
     fn first_equal(&self, c: usize, run: usize, target: T) -> (T, usize) {
         self.column(c, run..(run + self.run_rows).min(self.rows))
-            .find(|&(_, x)| x == target)
+            .find(|&(_, x)| x.same(target))
             .map_or((target, run), |(row, x)| (x, row))
     }
 

@@ -75,6 +75,13 @@ pub(crate) trait Real: Element {
     fn split(self) -> (i64, i64);
     /// `self < other` (false when either is NaN).
     fn less(self, other: Self) -> bool;
+    /// Neither is less than the other, and neither is NaN: the element is the extreme
+    /// `other`. For numbers `==`, which compiles to vector compares; `Bool` overrides it
+    /// (any non-zero byte is true).
+    #[inline(always)]
+    fn same(self, other: Self) -> bool {
+        self == other
+    }
     /// The value for reporting.
     fn value(self) -> Value;
     /// The leaf of the fused statistics scan (`xs`: whole 8-element chunks, no NaN) in
@@ -212,6 +219,10 @@ impl Real for Bool {
     #[inline(always)]
     fn less(self, other: Self) -> bool {
         !self.get() & other.get()
+    }
+    #[inline(always)]
+    fn same(self, other: Self) -> bool {
+        self.get() == other.get()
     }
     fn value(self) -> Value {
         Value::Bool(self.get())

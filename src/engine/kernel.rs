@@ -498,7 +498,7 @@ fn equal<T: Real>(a: T, b: T) -> bool {
 /// sign of a zero extreme does not depend on the order in which lanes met `0.0` and `-0.0`.
 fn locate<T: Real>(xs: &[T], target: T, first: u64, index: &IndexMap) -> Extreme<T> {
     if index.monotone() {
-        // `target` is never NaN (no NaN is an extreme), so `==` is `equal` without NaN.
+        // `target` is never NaN (no NaN is an extreme), so `same` is `equal` without NaN.
         return match first_equal(xs, target) {
             Some(i) => Extreme {
                 value: xs[i],
@@ -524,18 +524,18 @@ fn locate<T: Real>(xs: &[T], target: T, first: u64, index: &IndexMap) -> Extreme
     })
 }
 
-/// The position of the first element of `xs` equal to `target` (not NaN). Chunks of 16 are
-/// tested with an OR of comparisons, which compiles to a few vector compares per chunk, and
-/// only the chunk with the hit is searched element by element: a search of a run that holds a
-/// new extreme costs a fraction of the element-by-element one's time.
+/// The position of the first element of `xs` that is `target` (not NaN; [`Real::same`]).
+/// Chunks of 16 are tested with an OR of comparisons, which compiles to a few vector compares
+/// per chunk, and only the chunk with the hit is searched element by element: a search of a
+/// run that holds a new extreme costs a fraction of the element-by-element one's time.
 fn first_equal<T: Real>(xs: &[T], target: T) -> Option<usize> {
     const CHUNK: usize = 16;
     let mut chunks = xs.chunks_exact(CHUNK);
     for (c, chunk) in chunks.by_ref().enumerate() {
-        if chunk.iter().fold(false, |any, &x| any | (x == target)) {
+        if chunk.iter().fold(false, |any, &x| any | x.same(target)) {
             return chunk
                 .iter()
-                .position(|&x| x == target)
+                .position(|&x| x.same(target))
                 .map(|i| c * CHUNK + i);
         }
     }
@@ -543,7 +543,7 @@ fn first_equal<T: Real>(xs: &[T], target: T) -> Option<usize> {
     chunks
         .remainder()
         .iter()
-        .position(|&x| x == target)
+        .position(|&x| x.same(target))
         .map(|i| done + i)
 }
 

@@ -331,6 +331,31 @@ fn fortran_ties_report_the_first_c_order_index() {
 }
 
 #[test]
+fn bool_extremes_are_the_first_true_and_false_bytes_whatever_their_value() {
+    // numpy treats every non-zero byte as true: the first true is at 2 (a 1), though a later
+    // true byte (7) is what a lane of the scan may hold as its maximum.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("b.npy");
+    let mut bytes = vec![0u8; 40];
+    bytes[2] = 1;
+    bytes[9] = 7;
+    bytes[30] = 3;
+    let mut f = NpyFile::create(
+        &path,
+        DType::native(crate::dtype::Scalar::Bool),
+        &[40],
+        Order::C,
+    )
+    .unwrap();
+    f.bytes_mut().unwrap().copy_from_slice(&bytes);
+    f.persist().unwrap();
+    drop(f);
+    let s = stats(&NpyFile::open(&path).unwrap(), 0, &PassOptions::new()).unwrap();
+    assert_eq!((s.argmin, s.argmax), (Some(0), Some(2)));
+    assert_eq!((s.count_nonzero, s.sum), (3, Value::Int(3)));
+}
+
+#[test]
 fn every_dtype_gives_numpy_style_results() {
     use crate::dtype::Scalar;
     let dir = tempfile::tempdir().unwrap();
