@@ -14,8 +14,8 @@
 //!   Python floats is given; both are reproduced by rounding each operation to that type.
 //!   That arithmetic only estimates the bin, which numpy then corrects by one against the
 //!   edges; where the correction provably lands on the bin the edges give (strictly increasing
-//!   edges, few enough bins for the type's precision) a multiplication estimates instead, the
-//!   same counts for a third less time.
+//!   edges, few enough bins for the type's precision, a range near enough to zero for its
+//!   width) a multiplication estimates instead, the same counts for a third less time.
 //!
 //! Counts are integers, so they are summed across blocks in any order: deterministic.
 
