@@ -62,12 +62,6 @@ fn histogram_inner(
             "histogram of complex numbers is not supported",
         ));
     }
-    // numpy's edge dtype: the data's float type, float64 for integers and bool.
-    let round: fn(f64) -> f64 = match scalar {
-        Scalar::F32 => |x| x as f32 as f64,
-        Scalar::F16 => |x| f16::from_f64(x).to_f64(),
-        _ => |x| x,
-    };
     let rules = match range {
         Some((lo, hi)) => {
             if lo > hi {
@@ -85,12 +79,10 @@ fn histogram_inner(
             } else {
                 (lo, hi)
             };
-            given_rules(lo, hi, bins, round)
+            given_rules(lo, hi, bins, scalar)
         }
-        None => auto_rules(file, bins, round, options)?,
+        None => auto_rules(file, bins, options)?,
     };
-    let mut rules = rules;
-    rules.fast_scale = fast_scale(scalar, &rules.edges, rules.first, rules.last);
     let counts = crate::dispatch_scalar!(scalar, T => {
         <T as crate::engine::reducible::Reducible>::hist_counts(file, &rules, options)
     });
@@ -121,31 +113,52 @@ enum IndexRule {
     Detected { denom: f64, bins: f64 },
 }
 
-/// The rules for `bins` over a range `[lo, hi]` (`lo < hi`) of Python floats, edges rounded
-/// by `round` to the edge type: linspace in float64, then cast; the index in float64.
-fn given_rules(lo: f64, hi: f64, bins: usize, round: fn(f64) -> f64) -> Rules {
-    let step = (hi - lo) / bins as f64;
-    let mut edges: Vec<f64> = (0..=bins).map(|i| round(i as f64 * step + lo)).collect();
-    edges[bins] = round(hi);
-    Rules {
-        first: round(lo),
-        last: round(hi),
-        edges,
-        index: IndexRule::Given {
-            width: hi - lo,
-            bins: bins as f64,
-        },
-        fast_scale: None,
+/// Rounding to numpy's edge dtype for data of `scalar`: the data's float type, float64 for
+/// integers and bool.
+fn edge_round(scalar: Scalar) -> fn(f64) -> f64 {
+    match scalar {
+        Scalar::F32 => |x| x as f32 as f64,
+        Scalar::F16 => |x| f16::from_f64(x).to_f64(),
+        _ => |x| x,
     }
 }
 
-fn auto_rules(
-    file: &dyn Source,
-    bins: usize,
-    round: fn(f64) -> f64,
-    options: &PassOptions<'_>,
-) -> Result<Rules> {
-    let integer = !file.dtype().scalar().is_float();
+impl Rules {
+    /// The rules of a histogram of data of `scalar`, with the fast estimate where it applies.
+    fn new(first: f64, last: f64, edges: Vec<f64>, index: IndexRule, scalar: Scalar) -> Rules {
+        let fast_scale = fast_scale(scalar, &edges, first, last);
+        Rules {
+            first,
+            last,
+            edges,
+            index,
+            fast_scale,
+        }
+    }
+
+    pub(crate) fn bins(&self) -> usize {
+        self.edges.len() - 1
+    }
+}
+
+/// The rules for `bins` over a range `[lo, hi]` (`lo < hi`) of Python floats for data of
+/// `scalar`: linspace in float64, then cast to the edge type; the index in float64.
+fn given_rules(lo: f64, hi: f64, bins: usize, scalar: Scalar) -> Rules {
+    let round = edge_round(scalar);
+    let step = (hi - lo) / bins as f64;
+    let mut edges: Vec<f64> = (0..=bins).map(|i| round(i as f64 * step + lo)).collect();
+    edges[bins] = round(hi);
+    let index = IndexRule::Given {
+        width: hi - lo,
+        bins: bins as f64,
+    };
+    Rules::new(round(lo), round(hi), edges, index, scalar)
+}
+
+fn auto_rules(file: &dyn Source, bins: usize, options: &PassOptions<'_>) -> Result<Rules> {
+    let scalar = file.dtype().scalar();
+    let round = edge_round(scalar);
+    let integer = !scalar.is_float();
     let (mut first, mut last, widened) = if file.is_empty() {
         (0.0, 1.0, false)
     } else {
@@ -182,22 +195,11 @@ fn auto_rules(
     } else {
         delta
     };
-    Ok(Rules {
-        first,
-        last,
-        edges,
-        index: IndexRule::Detected {
-            denom,
-            bins: bins as f64,
-        },
-        fast_scale: None,
-    })
-}
-
-impl Rules {
-    pub(crate) fn bins(&self) -> usize {
-        self.edges.len() - 1
-    }
+    let index = IndexRule::Detected {
+        denom,
+        bins: bins as f64,
+    };
+    Ok(Rules::new(first, last, edges, index, scalar))
 }
 
 /// `bins / (last - first)` when every estimate of the bin (numpy's and the scaled one) is
@@ -327,29 +329,21 @@ mod tests {
 
     /// The counts of `xs` with the fast estimate and with numpy's arithmetic, or `None` where
     /// the fast estimate is refused.
-    fn both_ways<T: Real>(
-        xs: &[T],
-        mut rules: Rules,
-        scalar: Scalar,
-    ) -> Option<(Vec<u64>, Vec<u64>)> {
+    fn both_ways<T: Real>(xs: &[T], mut rules: Rules) -> Option<(Vec<u64>, Vec<u64>)> {
+        rules.fast_scale?;
         let bins = rules.bins();
-        let mut exact = vec![0; bins];
-        count_into(&mut exact, xs, &rules);
-        rules.fast_scale = Some(fast_scale(scalar, &rules.edges, rules.first, rules.last)?);
         let mut fast = vec![0; bins];
         count_into(&mut fast, xs, &rules);
+        rules.fast_scale = None;
+        let mut exact = vec![0; bins];
+        count_into(&mut exact, xs, &rules);
         Some((fast, exact))
     }
 
     /// The rules for `bins` over `[lo, hi]` given as Python floats, with edges in `f32` or
     /// `f64` (`narrow`).
     fn given(lo: f64, hi: f64, bins: usize, narrow: bool) -> Rules {
-        given_rules(
-            lo,
-            hi,
-            bins,
-            if narrow { |x| x as f32 as f64 } else { |x| x },
-        )
+        given_rules(lo, hi, bins, if narrow { Scalar::F32 } else { Scalar::F64 })
     }
 
     proptest! {
@@ -373,11 +367,11 @@ mod tests {
                 })
                 .collect();
             // In float64 these ranges are all near enough to zero for their width.
-            let (fast, exact) = both_ways(&xs, rules, Scalar::F64).expect("fast estimate");
+            let (fast, exact) = both_ways(&xs, rules).expect("fast estimate");
             prop_assert_eq!(fast, exact);
             let rules = given(lo, lo + width, bins, true);
             let narrow: Vec<f32> = xs.iter().map(|&x| x as f32).collect();
-            if let Some((fast, exact)) = both_ways(&narrow, rules, Scalar::F32) {
+            if let Some((fast, exact)) = both_ways(&narrow, rules) {
                 prop_assert_eq!(fast, exact);
             }
         }
@@ -394,12 +388,7 @@ mod tests {
         assert_eq!(fast_scale(Scalar::F32, &many, 0.0, (1 << 21) as f64), None);
         assert!(fast_scale(Scalar::F64, &many, 0.0, (1 << 21) as f64).is_some());
         // A range far from zero for its width: its edges are rounded by whole bins.
-        let far = given(1e15, 1e15 + 1.0, 100, false);
-        assert_eq!(
-            fast_scale(Scalar::F64, &far.edges, far.first, far.last),
-            None
-        );
-        let near = given(-1.0, 1e6, 100, false);
-        assert!(fast_scale(Scalar::F64, &near.edges, near.first, near.last).is_some());
+        assert_eq!(given(1e15, 1e15 + 1.0, 100, false).fast_scale, None);
+        assert!(given(-1.0, 1e6, 100, false).fast_scale.is_some());
     }
 }
