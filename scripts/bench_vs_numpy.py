@@ -17,6 +17,9 @@ contender, contenders alternating run by run (their order rotating), median of `
                 `np.histogram(a, bins=100, range=(-3, 3))` on the memmap (the same counts)
   axis          `mmnpy stats T --axis 0` on an (N, 64) float32 table of --size, against
                 numpy's `mean(axis=0)` on the memmap
+  half          float16 inputs of a quarter of --size: `stats` (against numpy's nan* figures
+                with float64 sums), `hist --bins 100` over the data's range (against
+                `np.histogram`) and `stats --axis 0` of an (N, 64) table (against `mean(axis=0)`)
   take          1M random rows of the table: the library's in-memory `mmnpy::ops::take` (run by
                 `examples/sample_rows.rs`, timed in-process from opening the table like the
                 Python peers) against numpy's fancy indexing `a[idx]` on the memmap; and
@@ -62,7 +65,7 @@ if not os.path.exists(YARDSTICK_SRC):
     YARDSTICK_SRC = "/work/shared/perf/ref_mmap_sum.c"
 YARDSTICK = os.path.join(ROOT, "target", "ref_mmap_sum")
 PY = sys.executable
-SECTIONS = ["stats", "hist", "axis", "take", "slice", "convert-cast", "csv", "parquet"]
+SECTIONS = ["stats", "hist", "axis", "half", "take", "slice", "convert-cast", "csv", "parquet"]
 TAKE_ROWS = 1_000_000
 
 
@@ -328,16 +331,17 @@ def section_hist(ctx):
     return [row("hist", f"hist, 100 bins in [-3, 3], {fmt_size(size)} float64", size, mine, [peer])]
 
 
-def section_axis(ctx):
-    tab = ctx.table()
-    warm(tab)
+def axis_race(ctx, tab, atol):
+    """`mmnpy stats --axis 0` against numpy's `mean(axis=0)` on the table `tab`, means within
+    `atol` (numpy's float32 axis-0 mean accumulates row by row in float32, and its float16
+    mean is rounded to float16: compared loosely)."""
     mine = Contender("mmnpy", mmnpy(ctx.threads, "stats", tab, "--axis", "0", "--json"))
     peer = Contender(
         "numpy mean(axis=0)",
         python_job(
             "import numpy as np\n"
             "m = np.load(argv[0], mmap_mode='r').mean(axis=0)\n"
-            "print(json.dumps(m.tolist()))",
+            "print(json.dumps(m.astype(float).tolist()))",
             tab,
         ),
     )
@@ -347,12 +351,76 @@ def section_axis(ctx):
 
         ours = np.array(json.loads(mine.runs[0].stdout)["mean"])
         theirs = np.array(json.loads(peer.runs[0].stdout.strip().splitlines()[0]))
-        # numpy's float32 axis-0 mean accumulates row by row in float32: compare loosely.
-        assert np.allclose(ours, theirs, rtol=0, atol=1e-3), np.abs(ours - theirs).max()
+        assert np.allclose(ours, theirs, rtol=0, atol=atol), np.abs(ours - theirs).max()
 
     race([mine, peer], ctx.runs, check)
+    return mine, peer
+
+
+def section_axis(ctx):
+    tab = ctx.table()
+    warm(tab)
+    mine, peer = axis_race(ctx, tab, 1e-3)
     size = os.path.getsize(tab)
     return [row("axis", f"stats --axis 0, {fmt_size(size)} (N, 64) float32", size, mine, [peer], 1.5)]
+
+
+def section_half(ctx):
+    """float16 at a quarter of --size (numpy's float16 loops are slow): stats, hist, axis 0."""
+    vec, tab = ctx.half()
+    warm(vec, tab)
+    rows = []
+    stats_peer = Contender(
+        "numpy nan* (in float64)",
+        python_job(
+            # In float64 throughout: np.nanvar(a, dtype=np.float64) of float16 data still
+            # rounds the deviations from the mean to float16 (its relative error was 1e-5).
+            "import numpy as np\n"
+            "a = np.load(argv[0], mmap_mode='r').astype(np.float64)\n"
+            "v = np.nanvar(a)\n"
+            "r = dict(sum=np.nansum(a), mean=np.nanmean(a), var=v,\n"
+            "         min=np.nanmin(a), max=np.nanmax(a), argmin=np.nanargmin(a), argmax=np.nanargmax(a))\n"
+            "print(json.dumps({k: float(x) for k, x in r.items()}))",
+            vec,
+        ),
+    )
+    stats_mine = Contender("mmnpy", mmnpy(ctx.threads, "stats", vec, "--json"))
+
+    def check_stats():
+        ours = json.loads(stats_mine.runs[0].stdout)
+        theirs = json.loads(stats_peer.runs[0].stdout.strip().splitlines()[0])
+        for k in ("min", "max", "argmin", "argmax"):
+            assert float(ours[k]) == theirs[k], (k, ours[k], theirs[k])
+        for k in ("sum", "mean", "var"):
+            assert abs(float(ours[k]) - theirs[k]) <= 1e-9 * max(1.0, abs(theirs[k])), (k, ours[k], theirs[k])
+
+    race([stats_mine, stats_peer], ctx.runs, check_stats)
+    size = os.path.getsize(vec)
+    rows.append(row("half", f"stats, {fmt_size(size)} float16", size, stats_mine, [stats_peer]))
+
+    hist_mine = Contender("mmnpy", mmnpy(ctx.threads, "hist", vec, "--bins", "100", "--json"))
+    hist_peer = Contender(
+        "numpy histogram",
+        python_job(
+            "import numpy as np\n"
+            "c, e = np.histogram(np.load(argv[0], mmap_mode='r'), bins=100)\n"
+            "print(json.dumps(c.tolist()))",
+            vec,
+        ),
+    )
+
+    def check_hist():
+        ours = json.loads(hist_mine.runs[0].stdout)["counts"]
+        assert ours == json.loads(hist_peer.runs[0].stdout.strip().splitlines()[0]), "counts differ"
+
+    race([hist_mine, hist_peer], ctx.runs, check_hist)
+    rows.append(row("half", f"hist, 100 bins, range of the data, {fmt_size(size)} float16", size,
+                    hist_mine, [hist_peer]))
+
+    axis_mine, axis_peer = axis_race(ctx, tab, 2e-3)
+    size = os.path.getsize(tab)
+    rows.append(row("half", f"stats --axis 0, {fmt_size(size)} (N, 64) float16", size, axis_mine, [axis_peer]))
+    return rows
 
 
 def section_take(ctx):
@@ -491,6 +559,7 @@ RUNNERS = {
     "stats": section_stats,
     "axis": section_axis,
     "hist": section_hist,
+    "half": section_half,
     "take": section_take,
     "slice": section_slice,
     "convert-cast": section_cast,
@@ -535,6 +604,18 @@ class Context:
         make_npy(p, np.float32, (self.size // 256, 64), 2)
         self._made(p)
         return p
+
+    def half(self):
+        """A 1-D float16 file and an (N, 64) float16 table, each a quarter of --size."""
+        import numpy as np
+
+        size = self.size // 4
+        vec = os.path.join(self.dir, f"f16_{size}.npy")
+        make_npy(vec, np.float16, (size // 2,), 4)
+        tab = os.path.join(self.dir, f"f16x64_{size}.npy")
+        make_npy(tab, np.float16, (size // 128, 64), 5)
+        self._made(vec, tab)
+        return vec, tab
 
     def indices(self):
         import numpy as np

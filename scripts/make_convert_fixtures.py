@@ -27,7 +27,10 @@ NAMES = ["bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32",
 EDGE = [0, 1, -1, 2, 0.5, -0.5, 2.5, -2.5, 127, 128, -129, 255, 256, 300.7, -300.7,
         32768, 65504, 65520, 70000.5, -70000.5, 2**31 - 1, 2**31, -2**31 - 1, 3e9, -3e9,
         4e9, 2**32, 1.8e19, 2**63, 2**64, 1e20, -1e20, 1e300, -1e300, 1e-300,
-        float("nan"), float("inf"), float("-inf"), 1.0000001, 0.1, 16777217, 2**53 + 1]
+        float("nan"), float("inf"), float("-inf"), 1.0000001, 0.1, 16777217, 2**53 + 1,
+        # Just past halfway between two float16 (rounded to float32 first, each would land on
+        # the midpoint and round the wrong way: 1.0, 0 and inf instead of 1.001, 6e-08, 65504).
+        1 + 2**-11 + 2**-30, -(1 + 2**-11 + 2**-30), 2**-25 + 2**-50, 65520 - 2**-30]
 
 
 def edge_values(name):

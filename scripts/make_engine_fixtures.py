@@ -52,6 +52,11 @@ def arrays():
     f = rng.normal(size=(10,)).astype(np.float16)
     f[4] = np.nan
     yield "f2_1d", f
+    # Values near 1, where the float16 edges of the range (1 - 2**-10, 1 + 2**-11 + 2**-30)
+    # must be rounded once, straight from float64 (rounded to float32 first, the last edge
+    # would become 1.0 and drop the value 1.001).
+    yield "f2_near_one", np.array([1, 1.0009765625, 0.99951171875, 0.9990234375, 1.001953125,
+                                   1.0, 0.5, 2.0, 1.0009765625], dtype=np.float16)
     g = (rng.normal(size=(5,)) + 1j * rng.normal(size=(5,))).astype(np.complex128)
     g[2] = complex(np.nan, 1)
     yield "c16_1d", g
@@ -110,11 +115,20 @@ def stats(a, axis=None):
     return out
 
 
+# Every array's histograms: (bins, range); the last range has float16 edges that are easy to
+# round twice. FLOAT16_CASES adds, for float16 arrays, bins too many for float16 edges (an
+# error in numpy: "Too many bins for data range").
+CASES = [(4, None), (7, None), (5, (-1.0, 1.0)), (3, (0.25, 0.25)),
+         (2, (1 - 2**-10, 1 + 2**-11 + 2**-30))]
+FLOAT16_CASES = [(40, (1.0, 1.03)), (3, (1.0, 1.0 + 2**-11))]
+
+
 def histograms(a):
     out = []
     if a.dtype.kind == "c":
         return out
-    for bins, rng_ in [(4, None), (7, None), (5, (-1.0, 1.0)), (3, (0.25, 0.25))]:
+    cases = CASES + (FLOAT16_CASES if a.dtype == np.float16 else [])
+    for bins, rng_ in cases:
         case = {"bins": bins, "range": list(rng_) if rng_ else None}
         try:
             counts, edges = np.histogram(a, bins=bins, range=rng_)

@@ -294,7 +294,7 @@ impl DType {
             Scalar::U64 => int::<u64>(t, name)?,
             Scalar::F16 => {
                 let v: f64 = t.parse().map_err(|_| bad())?;
-                f16::from_f64(v).to_ne_bytes().to_vec()
+                f16_from_f64(v).to_ne_bytes().to_vec()
             }
             // Through f64, as numpy converts a Python float: parsing straight to f32 rounds
             // differently when the decimal lies near the midpoint of two f32 values.
@@ -490,6 +490,27 @@ pub(crate) fn parse_complex(t: &str) -> Option<(f64, f64)> {
     }
 }
 
+/// `x` rounded to the nearest `f16`, ties to even: numpy's `astype(float16)` of a float64.
+///
+/// `half`'s `f16::from_f64` rounds to `f32` first and then to `f16`, and that double rounding
+/// is one unit off for values just past halfway between two `f16`: `1 + 2^-11 + 2^-30` gave
+/// `1.0` instead of numpy's `1.001`, and `65520 - 2^-30` gave infinity instead of `65504`.
+/// Here the first rounding is to odd (toward zero, the last bit set when anything was cut
+/// off): with the 13 bits `f32` carries beyond `f16`, the second rounding is then exact.
+pub(crate) fn f16_from_f64(x: f64) -> f16 {
+    let near = x as f32;
+    if !near.is_finite() || f64::from(near) == x {
+        // Exact, NaN, or beyond f32's range (and so beyond f16's).
+        return f16::from_f32(near);
+    }
+    let mut bits = near.to_bits();
+    if f64::from(near).abs() > x.abs() {
+        // Rounded away from zero: one unit back toward zero (the sign bit is apart).
+        bits -= 1;
+    }
+    f16::from_f32(f32::from_bits(bits | 1))
+}
+
 /// Reverse the byte order of every element in `bytes` (elements of `scalar`, back to back).
 /// Complex numbers swap their two parts separately, as numpy does.
 pub fn swap_bytes_in_place(scalar: Scalar, bytes: &mut [u8]) {
@@ -505,7 +526,70 @@ pub fn swap_bytes_in_place(scalar: Scalar, bytes: &mut [u8]) {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+
+    /// The nearest `f16` to `x` by definition: between the two finite `f16` around `x`,
+    /// compared with their midpoint (exact in `f64`), ties to the even one; from the midpoint
+    /// of the largest `f16` and the next power of two on, infinity.
+    fn nearest_f16(x: f64) -> f16 {
+        if x.is_nan() {
+            return f16::NAN;
+        }
+        let magnitude = x.abs();
+        let sign = |h: f16| if x.is_sign_negative() { -h } else { h };
+        if magnitude >= 65520.0 {
+            return sign(f16::INFINITY);
+        }
+        // The largest non-negative f16 not above the magnitude (bits are ordered like values).
+        let below = (0..0x7c00u16)
+            .rev()
+            .find(|&b| f16::from_bits(b).to_f64() <= magnitude)
+            .unwrap_or(0);
+        let (a, b) = (f16::from_bits(below), f16::from_bits(below + 1));
+        let mid = (a.to_f64() + b.to_f64()) / 2.0;
+        let pick = if magnitude < mid || (magnitude == mid && below % 2 == 0) {
+            a
+        } else {
+            b
+        };
+        sign(pick)
+    }
+
+    proptest! {
+        #[test]
+        fn f16_from_f64_rounds_to_nearest_even(
+            bits in 0u16..0x7c00,
+            nudge in prop_oneof![Just(0.0), Just(1.0), Just(-1.0), -1.0..1.0f64, -1e6..1e6f64],
+            negative in any::<bool>(),
+        ) {
+            // Around the midpoint of two neighbouring f16, by a few units of f64 (or a
+            // millionth of an f16 unit, or more).
+            let (a, b) = (f16::from_bits(bits).to_f64(), f16::from_bits(bits + 1).to_f64());
+            let mid = (a + b) / 2.0;
+            let x = mid + nudge * mid.max(f64::MIN_POSITIVE) * f64::EPSILON * 4.0;
+            let x = if negative { -x } else { x };
+            prop_assert_eq!(f16_from_f64(x).to_bits(), nearest_f16(x).to_bits(), "{:e}", x);
+        }
+    }
+
+    #[test]
+    fn f16_from_f64_is_not_rounded_twice() {
+        // Each just past halfway, where rounding to f32 first lands on the midpoint itself.
+        let cases = [
+            (1.0 + 2f64.powi(-11) + 2f64.powi(-30), 1.0009765625),
+            (2f64.powi(-25) + 2f64.powi(-50), 2f64.powi(-24)),
+            (65520.0 - 2f64.powi(-30), 65504.0),
+            (-(1.0 + 2f64.powi(-11) + 2f64.powi(-30)), -1.0009765625),
+        ];
+        for (x, want) in cases {
+            assert_eq!(f16_from_f64(x).to_f64(), want, "{x:e}");
+        }
+        assert!(f16_from_f64(65520.0).is_infinite());
+        assert!(f16_from_f64(f64::NAN).is_nan());
+        assert_eq!(f16_from_f64(-1e-300).to_bits(), 0x8000);
+    }
 
     #[test]
     fn parses_every_supported_descr_in_every_order() {

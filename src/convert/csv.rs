@@ -43,7 +43,9 @@ use rayon::prelude::*;
 
 use crate::array::{NpyFile, open_regular_file};
 use crate::convert::{Report, check_output, table_shape, write_behind};
-use crate::dtype::{Bool, DType, Element, Scalar, parse_complex, swap_bytes_in_place};
+use crate::dtype::{
+    Bool, DType, Element, Scalar, f16_from_f64, parse_complex, swap_bytes_in_place,
+};
 use crate::error::{Error, ErrorKind, Result, ResultExt};
 use crate::header::{Header, Order};
 use crate::map::{self, Access};
@@ -384,7 +386,7 @@ impl Field for f32 {
 impl Field for f16 {
     const EMPTY: Option<f16> = Some(f16::NAN);
     fn parse_prefix(s: &[u8]) -> Option<(f16, usize)> {
-        parse_f64_prefix(s).map(|(v, n)| (f16::from_f64(v), n))
+        parse_f64_prefix(s).map(|(v, n)| (f16_from_f64(v), n))
     }
 }
 
@@ -839,7 +841,7 @@ impl Text for f16 {
         for digits in 0..5 {
             let s = format!("{v:.digits$e}");
             if s.parse::<f64>()
-                .is_ok_and(|back| f16::from_f64(back) == *self)
+                .is_ok_and(|back| f16_from_f64(back) == *self)
             {
                 let mut buf = ryu::Buffer::new();
                 let shortest: f64 = s.parse().unwrap_or(v);

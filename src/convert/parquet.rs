@@ -39,7 +39,7 @@ use rayon::prelude::*;
 
 use crate::array::NpyFile;
 use crate::convert::{Report, check_output, table_shape, write_behind};
-use crate::dtype::{Bool, DType, Element, Scalar, swap_bytes_in_place};
+use crate::dtype::{Bool, DType, Element, Scalar, f16_from_f64, swap_bytes_in_place};
 use crate::error::{Error, Result, ResultExt};
 use crate::header::{Header, Order};
 use crate::write::{AtomicFile, Overwrite};
@@ -360,7 +360,7 @@ macro_rules! float_from {
     )*};
 }
 
-float_from!(f64 => |v: f64| v, f32 => |v: f64| v as f32, f16 => f16::from_f64);
+float_from!(f64 => |v: f64| v, f32 => |v: f64| v as f32, f16 => f16_from_f64);
 
 macro_rules! int_from {
     ($($t:ty),*) => {$(

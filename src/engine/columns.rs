@@ -24,8 +24,9 @@
 //!   (a NaN turns its column's `Σd` into NaN); only then is it scanned again, skipping and
 //!   counting them.
 //!
-//! On x86-64 CPUs with AVX2 (chosen at run time) the scan of eight `f32` columns is written
-//! by hand ([`Real::simd_column_scan`]) and the other scans are this source compiled for AVX2:
+//! On x86-64 CPUs with AVX2 (chosen at run time) the scan of eight `f32` columns, and of
+//! eight `f16` columns widened by F16C, is written by hand ([`Real::simd_column_scan`]) and
+//! the other scans are this source compiled for AVX2:
 //! the same operations in the same order, so the same bits on every machine.
 //!
 //! Everything depends only on the block's elements, never on threads. This module works on
@@ -402,6 +403,8 @@ fn scan<T: Real, const W: usize, const SKIP_NAN: bool>(
 mod tests {
     use proptest::prelude::*;
 
+    use half::f16;
+
     use super::*;
     use crate::engine::naive::{self, Elem};
     use crate::engine::stats::Stats;
@@ -564,6 +567,36 @@ mod tests {
             prop_assert_eq!(fast.nonzero, slow.nonzero);
             prop_assert_eq!(fast.min.map(f32::to_bits), slow.min.map(f32::to_bits));
             prop_assert_eq!(fast.max.map(f32::to_bits), slow.max.map(f32::to_bits));
+        }
+    }
+
+    proptest! {
+        /// The hand-written scan of eight `f16` columns gives the portable scan's bits.
+        #[test]
+        fn hand_written_f16_scan_gives_the_portable_bits(
+            (inner, c0, rows) in (1usize..6).prop_flat_map(|groups| (Just(8 * groups), (0..groups).prop_map(|g| 8 * g), 0usize..41)),
+            values in prop::collection::vec(prop_oneof![
+                6 => -6e4..6e4f32,
+                2 => (-3i32..3).prop_map(|k| k as f32),
+                1 => Just(f32::NAN),
+                1 => Just(f32::INFINITY),
+                1 => Just(-0.0f32),
+                1 => Just(6e-8f32),
+            ], 240),
+            shift in prop::array::uniform8(-1e3..1e3f64),
+        ) {
+            let run: Vec<f16> = values.iter().map(|&x| f16::from_f32(x)).cycle().take(rows * inner).collect();
+            let next: Vec<u8> = vec![0; 3 * inner * 2];
+            let Some(fast) = f16::simd_column_scan(&run, &next, inner, c0, &shift) else {
+                return Ok(()); // no hand-written scan on this machine
+            };
+            let slow = scan::<f16, 8, false>(&run, &[], inner, c0, &shift);
+            let sum_bits = |s: &[f64; 8]| s.map(|x| if x.is_nan() { f64::NAN.to_bits() } else { x.to_bits() });
+            prop_assert_eq!(sum_bits(&fast.s1), sum_bits(&slow.s1));
+            prop_assert_eq!(sum_bits(&fast.s2), sum_bits(&slow.s2));
+            prop_assert_eq!(fast.nonzero, slow.nonzero);
+            prop_assert_eq!(fast.min.map(f16::to_bits), slow.min.map(f16::to_bits));
+            prop_assert_eq!(fast.max.map(f16::to_bits), slow.max.map(f16::to_bits));
         }
     }
 

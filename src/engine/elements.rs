@@ -277,37 +277,9 @@ macro_rules! real_float {
 }
 real_float!(
     f32 => F32, simd::scan_f32, simd::scan_f32, simd::column_scan_f32,
-    f64 => Float, simd::leaf_f64, simd::run_f64, no_column_scan
+    f64 => Float, simd::leaf_f64, simd::run_f64, no_column_scan,
+    f16 => Float, simd::scan_f16, simd::scan_f16, simd::column_scan_f16
 );
-
-impl Real for f16 {
-    const IS_FLOAT: bool = true;
-    const MIN_INIT: Self = f16::INFINITY;
-    const MAX_INIT: Self = f16::NEG_INFINITY;
-    #[inline(always)]
-    fn to_f64(self) -> f64 {
-        self.to_f64()
-    }
-    #[inline(always)]
-    fn is_nan(self) -> bool {
-        f16::is_nan(self)
-    }
-    #[inline(always)]
-    fn is_nonzero(self) -> bool {
-        self != f16::ZERO && self != f16::NEG_ZERO
-    }
-    #[inline(always)]
-    fn split(self) -> (i64, i64) {
-        (0, 0)
-    }
-    #[inline(always)]
-    fn less(self, other: Self) -> bool {
-        self < other
-    }
-    fn value(self) -> Value {
-        Value::Float(self.to_f64())
-    }
-}
 
 #[cfg(test)]
 mod tests {

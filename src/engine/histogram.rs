@@ -8,7 +8,8 @@
 //!   skipped (numpy's range test is false for NaN). Values outside the range are ignored;
 //! - edges: `linspace(lo, hi, bins + 1)`, in the dtype numpy uses (float32 for float32 data,
 //!   float16 for float16, float64 otherwise); every bin is half-open except the last, which
-//!   includes its right edge;
+//!   includes its right edge; edges that the rounding to that type made equal are an error,
+//!   as in numpy ("Too many bins for data range");
 //! - arithmetic: numpy computes the bin index in the data's float type when the range is
 //!   autodetected (its edges are numpy scalars of that type) and in float64 when a range of
 //!   Python floats is given; both are reproduced by rounding each operation to that type.
@@ -21,8 +22,9 @@
 
 use half::f16;
 
-use crate::dtype::Scalar;
+use crate::dtype::{Scalar, f16_from_f64};
 use crate::engine::elements::{RUN, Real, for_each_run};
+use crate::engine::simd::{self, HalfRule};
 use crate::engine::source::Source;
 use crate::engine::stats::{PassOptions, stats};
 use crate::error::{Error, Result, ResultExt};
@@ -83,6 +85,12 @@ fn histogram_inner(
         }
         None => auto_rules(file, bins, options)?,
     };
+    if rules.edges.windows(2).any(|w| w[0] >= w[1]) {
+        // Edges rounded together (float16 data, or a range too narrow for its bins).
+        return Err(Error::invalid(format!(
+            "Too many bins for data range. Cannot create {bins} finite-sized bins."
+        )));
+    }
     let counts = crate::dispatch_scalar!(scalar, T => {
         <T as crate::engine::reducible::Reducible>::hist_counts(file, &rules, options)
     });
@@ -118,7 +126,7 @@ enum IndexRule {
 fn edge_round(scalar: Scalar) -> fn(f64) -> f64 {
     match scalar {
         Scalar::F32 => |x| x as f32 as f64,
-        Scalar::F16 => |x| f16::from_f64(x).to_f64(),
+        Scalar::F16 => |x| f16_from_f64(x).to_f64(),
         _ => |x| x,
     }
 }
@@ -157,10 +165,8 @@ fn given_rules(lo: f64, hi: f64, bins: usize, scalar: Scalar) -> Rules {
 
 fn auto_rules(file: &dyn Source, bins: usize, options: &PassOptions<'_>) -> Result<Rules> {
     let scalar = file.dtype().scalar();
-    let round = edge_round(scalar);
-    let integer = !scalar.is_float();
-    let (mut first, mut last, widened) = if file.is_empty() {
-        (0.0, 1.0, false)
+    let (first, last) = if file.is_empty() {
+        (0.0, 1.0)
     } else {
         let s = stats(file, 0, options)?;
         let (min, max) = match (s.min, s.max) {
@@ -174,13 +180,19 @@ fn auto_rules(file: &dyn Source, bins: usize, options: &PassOptions<'_>) -> Resu
                 py_float(max)
             )));
         }
-        (min, max, false)
+        (min, max)
     };
-    let mut widened = widened;
-    if first == last {
+    Ok(detected_rules(first, last, bins, scalar))
+}
+
+/// The rules for `bins` over the data's range `[first, last]` (values of data of `scalar`).
+fn detected_rules(mut first: f64, mut last: f64, bins: usize, scalar: Scalar) -> Rules {
+    let round = edge_round(scalar);
+    let integer = !scalar.is_float();
+    let widened = first == last;
+    if widened {
         first = round(first - 0.5);
         last = round(last + 0.5);
-        widened = true;
     }
     // numpy scalars of the data type: linspace and the index are computed in that type
     // (float64 for integers, whose difference is taken exactly first).
@@ -199,7 +211,7 @@ fn auto_rules(file: &dyn Source, bins: usize, options: &PassOptions<'_>) -> Resu
         denom,
         bins: bins as f64,
     };
-    Ok(Rules::new(first, last, edges, index, scalar))
+    Rules::new(first, last, edges, index, scalar)
 }
 
 /// `bins / (last - first)` when every estimate of the bin (numpy's and the scaled one) is
@@ -242,7 +254,7 @@ fn py_float(x: f64) -> String {
 fn to_edge_type<T: Real>(x: f64) -> f64 {
     match T::SCALAR {
         Scalar::F32 => x as f32 as f64,
-        Scalar::F16 => f16::from_f64(x).to_f64(),
+        Scalar::F16 => f16_from_f64(x).to_f64(),
         _ => x,
     }
 }
@@ -257,6 +269,14 @@ fn to_edge_type<T: Real>(x: f64) -> f64 {
 /// rounding; then a multiplication by `bins / width` in `f64` estimates as well as numpy's
 /// division and roundings, at a fraction of the cost ([`fast_scale`] says when).
 fn count_into<T: Real>(counts: &mut [u64], xs: &[T], rules: &Rules) {
+    if T::SCALAR == Scalar::F16 && count_half(counts, bytemuck::cast_slice(xs), rules) {
+        return;
+    }
+    count_scalar(counts, xs, rules);
+}
+
+/// [`count_into`] one value at a time.
+fn count_scalar<T: Real>(counts: &mut [u64], xs: &[T], rules: &Rules) {
     if let Some(scale) = rules.fast_scale {
         return count_with(counts, xs, rules, |v| (v - rules.first) * scale);
     }
@@ -279,20 +299,65 @@ fn count_into<T: Real>(counts: &mut [u64], xs: &[T], rules: &Rules) {
 fn count_with<T: Real>(counts: &mut [u64], xs: &[T], rules: &Rules, index: impl Fn(f64) -> f64) {
     let bins = counts.len();
     for &x in xs {
-        let v = to_edge_type::<T>(x.to_f64());
+        // Already a value of the edge type: the data's float type, or float64 for the rest.
+        let v = x.to_f64();
         // NaN fails both comparisons, so it is never counted.
         if !(v >= rules.first && v <= rules.last) {
             continue;
         }
-        let mut i = (index(v) as usize).min(bins - 1);
-        if v < rules.edges[i] && i > 0 {
-            i -= 1;
-        }
-        if i + 1 < bins && v >= rules.edges[i + 1] {
-            i += 1;
-        }
-        counts[i] += 1;
+        let i = (index(v) as usize).min(bins - 1);
+        counts[corrected(v, i, &rules.edges)] += 1;
     }
+}
+
+/// numpy's correction of the estimate `i` of the bin of `v` (in range): one bin down when `v`
+/// lies below the bin's left edge, one up when it reaches the next edge.
+#[inline(always)]
+fn corrected(v: f64, mut i: usize, edges: &[f64]) -> usize {
+    if v < edges[i] && i > 0 {
+        i -= 1;
+    }
+    if i + 2 < edges.len() && v >= edges[i + 1] {
+        i += 1;
+    }
+    i
+}
+
+/// [`count_into`] for `float16`, whose values and arithmetic the software conversions of the
+/// scalar loop make slow: numpy's estimates eight at a time in `f32` registers rounded to
+/// `f16` by F16C instructions ([`simd::half_bin_estimates`]), then the same corrections.
+/// False, with nothing counted, where that does not apply: CPUs without AVX2 and F16C, and
+/// more than 8192 bins (then `q · bins` is no longer exact in `f32`).
+fn count_half(counts: &mut [u64], xs: &[f16], rules: &Rules) -> bool {
+    let bins = counts.len();
+    let rule = match rules.index {
+        _ if bins > 8192 => return false,
+        IndexRule::Given { width, bins } => HalfRule::Given {
+            first: rules.first as f32,
+            width,
+            bins,
+        },
+        IndexRule::Detected { denom, bins } => HalfRule::Detected {
+            first: rules.first as f32,
+            denom: denom as f32,
+            bins: bins as f32,
+        },
+    };
+    let range = (rules.first as f32, rules.last as f32, (bins - 1) as i32);
+    let mut values = [0f32; RUN];
+    let mut estimates = [0i32; RUN];
+    for xs in xs.chunks(RUN) {
+        let (values, estimates) = (&mut values[..xs.len()], &mut estimates[..xs.len()]);
+        if !simd::half_bin_estimates(xs, rule, range, values, estimates) {
+            return false;
+        }
+        for (&v, &i) in values.iter().zip(estimates.iter()) {
+            if let Ok(i) = usize::try_from(i) {
+                counts[corrected(f64::from(v), i, &rules.edges)] += 1;
+            }
+        }
+    }
+    true
 }
 
 pub(crate) fn hist_counts_real<T: Real>(
@@ -373,6 +438,45 @@ mod tests {
             let narrow: Vec<f32> = xs.iter().map(|&x| x as f32).collect();
             if let Some((fast, exact)) = both_ways(&narrow, rules) {
                 prop_assert_eq!(fast, exact);
+            }
+        }
+    }
+
+    proptest! {
+        /// The float16 estimates eight at a time ([`count_half`]) give the counts of the
+        /// scalar loop, which follows numpy's arithmetic one value at a time, for both rules.
+        #[test]
+        fn the_f16_estimates_give_the_scalar_counts(
+            values in prop::collection::vec(prop_oneof![
+                8 => -300.0..300.0f32,
+                1 => Just(f32::NAN),
+                1 => Just(f32::INFINITY),
+                1 => (-20i32..20).prop_map(|k| k as f32 * 0.125),
+            ], 0..300),
+            (lo, hi) in (-300.0..300.0f64, 1e-2..600.0f64).prop_map(|(lo, w)| (lo, lo + w)),
+            bins in prop_oneof![1usize..40, 1usize..9000],
+            detected in any::<bool>(),
+        ) {
+            let xs: Vec<f16> = values.iter().map(|&x| f16::from_f32(x)).collect();
+            let mut rules = if detected {
+                let finite = xs.iter().filter(|x| x.is_finite()).map(|x| x.to_f64());
+                let first = finite.clone().fold(f64::INFINITY, f64::min);
+                let last = finite.fold(f64::NEG_INFINITY, f64::max);
+                prop_assume!(first.is_finite());
+                detected_rules(first, last, bins, Scalar::F16)
+            } else {
+                given_rules(lo, hi, bins, Scalar::F16)
+            };
+            prop_assume!(rules.edges.windows(2).all(|w| w[0] < w[1]));
+            rules.fast_scale = None;
+            let mut scalar = vec![0; bins];
+            count_scalar(&mut scalar, &xs, &rules);
+            let mut fast = vec![0; bins];
+            if count_half(&mut fast, &xs, &rules) {
+                prop_assert_eq!(fast, scalar);
+            } else {
+                #[cfg(target_arch = "x86_64")]
+                prop_assert!(bins > 8192 || !std::arch::is_x86_feature_detected!("f16c"));
             }
         }
     }

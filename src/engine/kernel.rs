@@ -672,6 +672,10 @@ mod tests {
             if let Some(got) = whole_run_scan(&narrow, shift) {
                 prop_assert_eq!(got, portable_scan(&narrow, shift));
             }
+            let half: Vec<half::f16> = values.iter().map(|&x| half::f16::from_f64(x)).collect();
+            if let Some(got) = whole_run_scan(&half, shift) {
+                prop_assert_eq!(got, portable_scan(&half, shift));
+            }
         }
     }
 

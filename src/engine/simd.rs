@@ -1,9 +1,13 @@
 //! The engine's hot loops, compiled for the CPU they run on: the leaf of the whole-array
 //! statistics scan (see [`kernel`](crate::engine::kernel)) over `f64` written with SSE2
 //! (every x86_64 CPU) and AVX2 intrinsics, and over `f32` with AVX2 (the portable leaf
-//! compiled for the baseline took 2.7x its time on a warm 2 GiB file); the scan of a run of
-//! rows over eight `f32` columns of [`columns`](crate::engine::columns) written with AVX2
-//! intrinsics; and the per-column fold of a run for the other groups and types, and the
+//! compiled for the baseline took 2.7x its time on a warm 2 GiB file), and over `f16` with
+//! AVX2 and the F16C conversions (the portable leaf, converting element by element in
+//! software, took 23x its time on a warm 1 GiB file); the scan of a run of rows over eight
+//! `f32` or `f16` columns of [`columns`](crate::engine::columns) written with AVX2
+//! intrinsics (28x for `f16`); numpy's bin estimates of a `float16` histogram, eight at a
+//! time in `f32` registers rounded to `f16` by F16C (6x); and the per-column fold of a run
+//! for the other groups and types, and the
 //! whole-array statistics of a block of integers (whose 8-lane extremes then compile to
 //! 256-bit compares: a quarter less time on a warm int32 file), compiled a second time with
 //! AVX2 enabled. The AVX2 versions are chosen at run time, after the CPU reported the
@@ -34,6 +38,8 @@
 //! reported AVX2, the SSE2 one always: SSE2 is part of x86_64) and issues prefetch hints,
 //! which never fault; see SAFETY.md. Loads and stores go through `bytemuck` casts, never
 //! pointers.
+
+use half::f16;
 
 use crate::engine::columns::{Group, RunSums};
 use crate::engine::elements::{RUN, Real};
@@ -124,6 +130,63 @@ pub(crate) fn scan_f32(xs: &[f32], shift: f64) -> Option<LeafLanes<f32>> {
     None
 }
 
+/// [`scan_f32`] over `f16`: the same sums, non-zero count and extremes, the chunks widened to
+/// `f32` by F16C instructions (exact), `None` on CPUs without AVX2 and F16C (the portable scan,
+/// which converts element by element in software, gives the same bits in about N times the
+/// time).
+pub(crate) fn scan_f16(xs: &[f16], shift: f64) -> Option<LeafLanes<f16>> {
+    debug_assert!(xs.len().is_multiple_of(8) && (xs.len() <= LEAF || xs.len() == RUN));
+    #[cfg(target_arch = "x86_64")]
+    if has_avx2_f16c() {
+        // SAFETY: `scan_f16_avx2` needs AVX2 and F16C, and the CPU reported both just above.
+        return Some(unsafe { x86::scan_f16_avx2(xs, shift) });
+    }
+    let _ = (xs, shift);
+    None
+}
+
+/// Whether the CPU has AVX2 and the F16C conversions (every AVX2 CPU so far has F16C, but
+/// they are separate features).
+#[cfg(target_arch = "x86_64")]
+fn has_avx2_f16c() -> bool {
+    std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("f16c")
+}
+
+/// numpy's estimate of a value's bin in a `float16` histogram, in the lanes' precision: a
+/// range given as Python floats (`(round16(x - first) / width) * bins` in `f64`), or an
+/// autodetected one (`round16(round16(round16(x - first) / denom) * bins)`). Every operation of
+/// the autodetected rule has `f16` operands (the caller keeps `bins <= 8192`, so `q · bins`
+/// is exact in `f32`): an `f32` operation rounded to `f16` is then the `f16` operation
+/// itself (24 >= 2 · 11 + 2 bits), which is what numpy computes.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum HalfRule {
+    Given { first: f32, width: f64, bins: f64 },
+    Detected { first: f32, denom: f32, bins: f32 },
+}
+
+/// For each of `xs`, the value widened to `f32` into `values` and numpy's estimate of its
+/// bin by `rule` into `bins` (truncated, clamped to `0..=last_bin`), or -1 where the value
+/// lies outside `[lo, hi]` (or is NaN); false, with nothing written, on CPUs without AVX2
+/// and F16C. The caller corrects the estimates against the edges, as numpy does.
+pub(crate) fn half_bin_estimates(
+    xs: &[f16],
+    rule: HalfRule,
+    (lo, hi, last_bin): (f32, f32, i32),
+    values: &mut [f32],
+    bins: &mut [i32],
+) -> bool {
+    debug_assert!(values.len() >= xs.len() && bins.len() >= xs.len());
+    #[cfg(target_arch = "x86_64")]
+    if has_avx2_f16c() {
+        // SAFETY: `half_bin_estimates_avx2` needs AVX2 and F16C, and the CPU reported both
+        // just above.
+        unsafe { x86::half_bin_estimates_avx2(xs, rule, (lo, hi, last_bin), values, bins) };
+        return true;
+    }
+    let _ = (xs, rule, lo, hi, last_bin, values, bins);
+    false
+}
+
 /// Fold the rows `run` (run number `r`) into the per-column accumulators `group`
 /// ([`Group::fold_run`]), compiled for AVX2 when the CPU has it: the same loop, the same
 /// operations in the same order (AVX2 brings no fused multiply-add), so the same bits, in
@@ -159,6 +222,24 @@ pub(crate) fn column_scan_f32<const W: usize>(
     if W == 8 && std::arch::is_x86_feature_detected!("avx2") {
         // SAFETY: `column_scan_f32_avx2` needs AVX2, and the CPU reported it just above.
         return Some(unsafe { x86::column_scan_f32_avx2(run, next, inner, c0, shift) });
+    }
+    let _ = (run, next, inner, c0, shift);
+    None
+}
+
+/// [`column_scan_f32`] over `f16` columns (AVX2 and F16C).
+pub(crate) fn column_scan_f16<const W: usize>(
+    run: &[f16],
+    next: &[u8],
+    inner: usize,
+    c0: usize,
+    shift: &[f64; W],
+) -> Option<RunSums<f16, W>> {
+    #[cfg(target_arch = "x86_64")]
+    if W == 8 && has_avx2_f16c() {
+        // SAFETY: `column_scan_f16_avx2` needs AVX2 and F16C, and the CPU reported both just
+        // above.
+        return Some(unsafe { x86::column_scan_f16_avx2(run, next, inner, c0, shift) });
     }
     let _ = (run, next, inner, c0, shift);
     None
@@ -256,8 +337,9 @@ mod x86 {
     use std::arch::x86_64::*;
 
     use bytemuck::cast;
+    use half::f16;
 
-    use super::{LEAF, LEAVES, LeafLanes, leaf_lanes, max_of, min_of, pairwise, tree};
+    use super::{HalfRule, LEAF, LEAVES, LeafLanes, leaf_lanes, max_of, min_of, pairwise, tree};
     use crate::engine::columns::{Group, RunSums};
     use crate::engine::elements::Real;
     use crate::engine::kernel::{IndexMap, Partial};
@@ -288,81 +370,175 @@ mod x86 {
         group.fold_run(run, next, inner, first);
     }
 
-    /// The eight-column `f32` scan: a row of the group is one 256-bit register; its halves,
-    /// widened to `f64`, update the shifted sums (lanes 0-3 and 4-7), the whole register the
-    /// extremes and the non-zero count. Rows go two at a time, one after the other into the
-    /// same sums (the portable order), so that the loop's bookkeeping and its one prefetch
-    /// hint are shared by two rows: hand-written, the loop does about two thirds of the work
-    /// of the compiled portable one, which spent a third of its time on bookkeeping.
-    ///
-    /// The groups of a run share the prefetching of the next run: group `g` (of columns
-    /// `8g..8g + 8`) asks for the lines `g·p..(g + 1)·p`, `p` the number of row pairs, one
-    /// per pair: ascending addresses, and for 64 columns exactly the next run's lines.
-    ///
-    /// `W` is 8 (the caller checked): the width is a parameter only so that the sums come
-    /// back in the caller's type.
-    #[target_feature(enable = "avx2")]
-    pub(super) fn column_scan_f32_avx2<const W: usize>(
-        run: &[f32],
-        next: &[u8],
-        inner: usize,
-        c0: usize,
-        shift: &[f64; W],
-    ) -> RunSums<f32, W> {
-        let shift_lo: __m256d = cast([shift[0], shift[1], shift[2], shift[3]]);
-        let shift_hi: __m256d = cast([shift[4], shift[5], shift[6], shift[7]]);
-        let zero = _mm256_setzero_pd();
-        let (mut s1_lo, mut s1_hi, mut s2_lo, mut s2_hi) = (zero, zero, zero, zero);
-        let mut min = _mm256_set1_ps(f32::INFINITY);
-        let mut max = _mm256_set1_ps(f32::NEG_INFINITY);
-        let mut nonzero = _mm256_setzero_si256();
-        let zero_ps = _mm256_setzero_ps();
-        // One row: the same operations, in the same order per lane, as the portable scan.
-        macro_rules! fold_row {
-            ($row:expr) => {{
-                let mut x = [0f32; 8];
-                x.copy_from_slice(&$row[c0..c0 + 8]);
-                let v: __m256 = cast(x);
-                let lo: __m128 = cast([x[0], x[1], x[2], x[3]]);
-                let hi: __m128 = cast([x[4], x[5], x[6], x[7]]);
-                let d_lo = _mm256_sub_pd(_mm256_cvtps_pd(lo), shift_lo);
-                let d_hi = _mm256_sub_pd(_mm256_cvtps_pd(hi), shift_hi);
-                s1_lo = _mm256_add_pd(s1_lo, d_lo);
-                s1_hi = _mm256_add_pd(s1_hi, d_hi);
-                s2_lo = _mm256_add_pd(s2_lo, _mm256_mul_pd(d_lo, d_lo));
-                s2_hi = _mm256_add_pd(s2_hi, _mm256_mul_pd(d_hi, d_hi));
-                // minps(v, min) is `v < min ? v : min`, the portable select; likewise max.
-                min = _mm256_min_ps(v, min);
-                max = _mm256_max_ps(v, max);
-                // A true comparison is all ones (-1): subtracting it counts.
-                let nz = _mm256_cmp_ps::<_CMP_NEQ_UQ>(v, zero_ps);
-                nonzero = _mm256_sub_epi32(nonzero, _mm256_castps_si256(nz));
-            }};
+    /// An eight-column scan over `$t` (see [`column_scan_f32_avx2`]): `$load` turns the
+    /// eight elements `$x` of a row into the row as `f32` lanes and its halves (exact
+    /// widenings), `$narrow` turns the extremes' `f32` lanes back into `$t` (exact: they are
+    /// elements).
+    macro_rules! column_scan_avx2 {
+        (
+            $(#[$attr:meta])* $name:ident, $t:ty, $narrow:expr,
+            |$x:ident| $load:block
+        ) => {
+            $(#[$attr])*
+            #[target_feature(enable = "avx2")]
+            pub(super) fn $name<const W: usize>(
+                run: &[$t],
+                next: &[u8],
+                inner: usize,
+                c0: usize,
+                shift: &[f64; W],
+            ) -> RunSums<$t, W> {
+                let shift_lo: __m256d = cast([shift[0], shift[1], shift[2], shift[3]]);
+                let shift_hi: __m256d = cast([shift[4], shift[5], shift[6], shift[7]]);
+                let zero = _mm256_setzero_pd();
+                let (mut s1_lo, mut s1_hi, mut s2_lo, mut s2_hi) = (zero, zero, zero, zero);
+                let mut min = _mm256_set1_ps(f32::INFINITY);
+                let mut max = _mm256_set1_ps(f32::NEG_INFINITY);
+                let mut nonzero = _mm256_setzero_si256();
+                let zero_ps = _mm256_setzero_ps();
+                // One row: the same operations, in the same order per lane, as the portable
+                // scan.
+                macro_rules! fold_row {
+                    ($row:expr) => {{
+                        let mut $x = [<$t>::default(); 8];
+                        $x.copy_from_slice(&$row[c0..c0 + 8]);
+                        let (v, lo, hi): (__m256, __m128, __m128) = $load;
+                        let d_lo = _mm256_sub_pd(_mm256_cvtps_pd(lo), shift_lo);
+                        let d_hi = _mm256_sub_pd(_mm256_cvtps_pd(hi), shift_hi);
+                        s1_lo = _mm256_add_pd(s1_lo, d_lo);
+                        s1_hi = _mm256_add_pd(s1_hi, d_hi);
+                        s2_lo = _mm256_add_pd(s2_lo, _mm256_mul_pd(d_lo, d_lo));
+                        s2_hi = _mm256_add_pd(s2_hi, _mm256_mul_pd(d_hi, d_hi));
+                        // minps(v, min) is `v < min ? v : min`, the portable select; likewise
+                        // max.
+                        min = _mm256_min_ps(v, min);
+                        max = _mm256_max_ps(v, max);
+                        // A true comparison is all ones (-1): subtracting it counts.
+                        let nz = _mm256_cmp_ps::<_CMP_NEQ_UQ>(v, zero_ps);
+                        nonzero = _mm256_sub_epi32(nonzero, _mm256_castps_si256(nz));
+                    }};
+                }
+                let pairs = (run.len() / inner).div_ceil(2);
+                let first_line = (c0 / 8) * pairs;
+                let mut two_rows = run.chunks_exact(2 * inner);
+                for (p, rows) in two_rows.by_ref().enumerate() {
+                    super::prefetch(next, (first_line + p) * 64);
+                    let (a, b) = rows.split_at(inner);
+                    fold_row!(a);
+                    fold_row!(b);
+                }
+                let last = two_rows.remainder();
+                if last.len() >= inner {
+                    fold_row!(last);
+                }
+                let (s1_lo, s1_hi): ([f64; 4], [f64; 4]) = (cast(s1_lo), cast(s1_hi));
+                let (s2_lo, s2_hi): ([f64; 4], [f64; 4]) = (cast(s2_lo), cast(s2_hi));
+                let (nonzero, min, max): ([u32; 8], [f32; 8], [f32; 8]) =
+                    (cast(nonzero), cast(min), cast(max));
+                RunSums {
+                    s1: std::array::from_fn(|j| if j < 4 { s1_lo[j] } else { s1_hi[j - 4] }),
+                    s2: std::array::from_fn(|j| if j < 4 { s2_lo[j] } else { s2_hi[j - 4] }),
+                    nan: [0; W],
+                    nonzero: std::array::from_fn(|j| nonzero[j]),
+                    min: std::array::from_fn(|j| $narrow(min[j])),
+                    max: std::array::from_fn(|j| $narrow(max[j])),
+                }
+            }
+        };
+    }
+
+    column_scan_avx2!(
+        /// The eight-column `f32` scan: a row of the group is one 256-bit register; its halves,
+        /// widened to `f64`, update the shifted sums (lanes 0-3 and 4-7), the whole register the
+        /// extremes and the non-zero count. Rows go two at a time, one after the other into the
+        /// same sums (the portable order), so that the loop's bookkeeping and its one prefetch
+        /// hint are shared by two rows: hand-written, the loop does about two thirds of the work
+        /// of the compiled portable one, which spent a third of its time on bookkeeping.
+        ///
+        /// The groups of a run share the prefetching of the next run: group `g` (of columns
+        /// `8g..8g + 8`) asks for the lines `g·p..(g + 1)·p`, `p` the number of row pairs, one
+        /// per pair: ascending addresses, and for 64 columns exactly the next run's lines.
+        ///
+        /// `W` is 8 (the caller checked): the width is a parameter only so that the sums come
+        /// back in the caller's type.
+        column_scan_f32_avx2, f32, |x: f32| x,
+        |x| {
+            let lo: __m128 = cast([x[0], x[1], x[2], x[3]]);
+            let hi: __m128 = cast([x[4], x[5], x[6], x[7]]);
+            (cast(x), lo, hi)
         }
-        let pairs = (run.len() / inner).div_ceil(2);
-        let first_line = (c0 / 8) * pairs;
-        let mut two_rows = run.chunks_exact(2 * inner);
-        for (p, rows) in two_rows.by_ref().enumerate() {
-            super::prefetch(next, (first_line + p) * 64);
-            let (a, b) = rows.split_at(inner);
-            fold_row!(a);
-            fold_row!(b);
+    );
+    column_scan_avx2!(
+        /// The eight-column `f16` scan (F16C conversions): the `f32` scan on the row widened
+        /// to `f32` (exact) by one instruction, its halves split off the register.
+        #[target_feature(enable = "f16c")]
+        column_scan_f16_avx2, f16, f16::from_f32,
+        |x| {
+            let v = _mm256_cvtph_ps(cast(x));
+            (v, _mm256_castps256_ps128(v), _mm256_extractf128_ps::<1>(v))
         }
-        let last = two_rows.remainder();
-        if last.len() >= inner {
-            fold_row!(last);
+    );
+
+    /// [`super::half_bin_estimates`]: eight values at a time, the last chunk padded.
+    #[target_feature(enable = "avx2,f16c")]
+    pub(super) fn half_bin_estimates_avx2(
+        xs: &[f16],
+        rule: HalfRule,
+        (lo, hi, last_bin): (f32, f32, i32),
+        values: &mut [f32],
+        bins: &mut [i32],
+    ) {
+        // An `f32` register rounded to `f16` (to nearest, ties to even) and widened back.
+        macro_rules! round16 {
+            ($y:expr) => {
+                _mm256_cvtph_ps(_mm256_cvtps_ph::<_MM_FROUND_TO_NEAREST_INT>($y))
+            };
         }
-        let (s1_lo, s1_hi): ([f64; 4], [f64; 4]) = (cast(s1_lo), cast(s1_hi));
-        let (s2_lo, s2_hi): ([f64; 4], [f64; 4]) = (cast(s2_lo), cast(s2_hi));
-        let (nonzero, min, max): ([u32; 8], [f32; 8], [f32; 8]) =
-            (cast(nonzero), cast(min), cast(max));
-        RunSums {
-            s1: std::array::from_fn(|j| if j < 4 { s1_lo[j] } else { s1_hi[j - 4] }),
-            s2: std::array::from_fn(|j| if j < 4 { s2_lo[j] } else { s2_hi[j - 4] }),
-            nan: [0; W],
-            nonzero: std::array::from_fn(|j| nonzero[j]),
-            min: std::array::from_fn(|j| min[j]),
-            max: std::array::from_fn(|j| max[j]),
+        let (lo, hi) = (_mm256_set1_ps(lo), _mm256_set1_ps(hi));
+        let (none, zero, last) = (
+            _mm256_set1_epi32(-1),
+            _mm256_setzero_si256(),
+            _mm256_set1_epi32(last_bin),
+        );
+        let chunks = xs
+            .chunks(8)
+            .zip(values.chunks_mut(8))
+            .zip(bins.chunks_mut(8));
+        for ((chunk, values), bins) in chunks {
+            let mut raw = [f16::ZERO; 8];
+            raw[..chunk.len()].copy_from_slice(chunk);
+            let v = _mm256_cvtph_ps(cast(raw));
+            let estimate = match rule {
+                HalfRule::Given { first, width, bins } => {
+                    let d = round16!(_mm256_sub_ps(v, _mm256_set1_ps(first)));
+                    let (width, bins) = (_mm256_set1_pd(width), _mm256_set1_pd(bins));
+                    let scaled = |half: __m128| {
+                        _mm256_cvttpd_epi32(_mm256_mul_pd(
+                            _mm256_div_pd(_mm256_cvtps_pd(half), width),
+                            bins,
+                        ))
+                    };
+                    let low = scaled(_mm256_castps256_ps128(d));
+                    let high = scaled(_mm256_extractf128_ps::<1>(d));
+                    _mm256_set_m128i(high, low)
+                }
+                HalfRule::Detected { first, denom, bins } => {
+                    let d = round16!(_mm256_sub_ps(v, _mm256_set1_ps(first)));
+                    let q = round16!(_mm256_div_ps(d, _mm256_set1_ps(denom)));
+                    _mm256_cvttps_epi32(round16!(_mm256_mul_ps(q, _mm256_set1_ps(bins))))
+                }
+            };
+            // Negative estimates (and the indefinite integer of NaN) become bin 0, like the
+            // scalar loop's saturating conversion; the range test is false for NaN.
+            let clamped = _mm256_min_epi32(_mm256_max_epi32(estimate, zero), last);
+            let inside = _mm256_and_ps(
+                _mm256_cmp_ps::<_CMP_GE_OQ>(v, lo),
+                _mm256_cmp_ps::<_CMP_LE_OQ>(v, hi),
+            );
+            let bin = _mm256_blendv_epi8(none, clamped, _mm256_castps_si256(inside));
+            let (v, bin): ([f32; 8], [i32; 8]) = (cast(v), cast(bin));
+            values.copy_from_slice(&v[..values.len()]);
+            bins.copy_from_slice(&bin[..bins.len()]);
         }
     }
 
@@ -435,6 +611,20 @@ mod x86 {
         leaf_lanes(sums, counts.iter().map(|&c| u64::from(c)).sum(), &lo, &hi)
     }
 
+    /// [`lanes_f32`] for the `f16` scan, whose extremes are `f16` values in `f32` lanes
+    /// (narrowed back exactly).
+    fn lanes_f16(sums: [f64; 3], lo: __m256, hi: __m256, nz: __m256i) -> LeafLanes<f16> {
+        let f32s = lanes_f32(sums, lo, hi, nz);
+        LeafLanes {
+            sum: f32s.sum,
+            shifted: f32s.shifted,
+            squares: f32s.squares,
+            nonzero: f32s.nonzero,
+            lo: f16::from_f32(f32s.lo),
+            hi: f16::from_f32(f32s.hi),
+        }
+    }
+
     /// An AVX2 scan over `$t` (chunks turned into `f64` lanes and folded into the extremes
     /// `lo`, `hi` and the non-zero counts `nz` by `$step`, extremes started by `$set1`, the
     /// result made by `$lanes`) of either one leaf (at most [`LEAF`] elements, whole chunks of
@@ -442,7 +632,7 @@ mod x86 {
     /// counts kept in registers across them, the leaves' sums combined by [`pairwise`]).
     macro_rules! scan_avx2 {
         (
-            $(#[$doc:meta])* $name:ident, $t:ty, $set1:ident, $lanes:ident,
+            $(#[$doc:meta])* $name:ident, $t:ty => $lane:ty, $set1:ident, $lanes:ident,
             |$chunk:ident, $lo:ident, $hi:ident, $nz:ident| $step:block
         ) => {
             $(#[$doc])*
@@ -450,8 +640,8 @@ mod x86 {
             pub(super) fn $name(xs: &[$t], shift: f64) -> LeafLanes<$t> {
                 debug_assert!(xs.len() <= LEAF || xs.len() == LEAF * LEAVES);
                 let sh = _mm256_set1_pd(shift);
-                let mut $lo = $set1(<$t>::INFINITY);
-                let mut $hi = $set1(<$t>::NEG_INFINITY);
+                let mut $lo = $set1(<$lane>::INFINITY);
+                let mut $hi = $set1(<$lane>::NEG_INFINITY);
                 let mut $nz = _mm256_setzero_si256();
                 let sums = if xs.len() <= LEAF {
                     leaf_sums!(xs, sh, |$chunk| $step)
@@ -471,7 +661,7 @@ mod x86 {
     scan_avx2!(
         /// The AVX2 leaf over `f64`, or the AVX2 scan of a whole run: a chunk is two
         /// registers, 64-bit non-zero counts.
-        scan_f64_avx2, f64, _mm256_set1_pd, lanes_f64,
+        scan_f64_avx2, f64 => f64, _mm256_set1_pd, lanes_f64,
         |chunk, lo, hi, nz| {
             prefetch(chunk);
             let x0: __m256d = cast::<[f64; 4], _>([chunk[0], chunk[1], chunk[2], chunk[3]]);
@@ -487,26 +677,47 @@ mod x86 {
             (x0, x1)
         }
     );
+    /// The `f32` scans' step on a chunk `$v` of eight `f32`: folds it into the extremes
+    /// `$lo`, `$hi` and the (32-bit) non-zero counts `$nz`, and gives its halves widened to
+    /// `f64` (exact), lanes 0-3 and 4-7 of each sum.
+    macro_rules! f32_chunk {
+        ($v:ident, $lo:ident, $hi:ident, $nz:ident) => {{
+            // minps(v, lo) is `v < lo ? v : lo`, the portable select.
+            $lo = _mm256_min_ps($v, $lo);
+            $hi = _mm256_max_ps($v, $hi);
+            // A true comparison is all ones (-1): subtracting it counts.
+            let nz_v = _mm256_cmp_ps::<_CMP_NEQ_UQ>($v, _mm256_setzero_ps());
+            $nz = _mm256_sub_epi32($nz, _mm256_castps_si256(nz_v));
+            (
+                _mm256_cvtps_pd(_mm256_castps256_ps128($v)),
+                _mm256_cvtps_pd(_mm256_extractf128_ps::<1>($v)),
+            )
+        }};
+    }
+
     scan_avx2!(
         /// The AVX2 leaf over `f32`, or the AVX2 scan of a whole run: a chunk is one register,
         /// whose halves widened to `f64` (exact) are lanes 0-3 and 4-7 of each sum, the `f64`
         /// scan's operations on the widened values; the whole register updates the extremes
         /// and the non-zero counts (32-bit). One prefetch hint per chunk, 1 KiB ahead like the
         /// `f64` scan's.
-        scan_f32_avx2, f32, _mm256_set1_ps, lanes_f32,
+        scan_f32_avx2, f32 => f32, _mm256_set1_ps, lanes_f32,
         |chunk, lo, hi, nz| {
             super::prefetch_address(chunk.as_ptr().wrapping_add(256).cast());
             let v: __m256 = cast::<[f32; 8], _>(std::array::from_fn(|k| chunk[k]));
-            // minps(v, lo) is `v < lo ? v : lo`, the portable select.
-            lo = _mm256_min_ps(v, lo);
-            hi = _mm256_max_ps(v, hi);
-            // A true comparison is all ones (-1): subtracting it counts.
-            let nz_v = _mm256_cmp_ps::<_CMP_NEQ_UQ>(v, _mm256_setzero_ps());
-            nz = _mm256_sub_epi32(nz, _mm256_castps_si256(nz_v));
-            (
-                _mm256_cvtps_pd(_mm256_castps256_ps128(v)),
-                _mm256_cvtps_pd(_mm256_extractf128_ps::<1>(v)),
-            )
+            f32_chunk!(v, lo, hi, nz)
+        }
+    );
+    scan_avx2!(
+        /// The AVX2 scan over `f16` (F16C conversions): a chunk widened to `f32` (exact) by
+        /// one instruction is then the `f32` scan's chunk, its extremes kept in `f32` lanes.
+        /// One prefetch hint per chunk, 1 KiB ahead like the others.
+        #[target_feature(enable = "f16c")]
+        scan_f16_avx2, f16 => f32, _mm256_set1_ps, lanes_f16,
+        |chunk, lo, hi, nz| {
+            super::prefetch_address(chunk.as_ptr().wrapping_add(512).cast());
+            let v = _mm256_cvtph_ps(cast::<[f16; 8], _>(std::array::from_fn(|k| chunk[k])));
+            f32_chunk!(v, lo, hi, nz)
         }
     );
 
@@ -628,6 +839,50 @@ mod tests {
             let xs: Vec<f32> = chunks.concat();
             let want = portable_f32(&xs, shift);
             if let Some(got) = scan_f32(&xs, shift) {
+                prop_assert!(same(&got, &want), "{:?}\nportable {:?}", got, want);
+            }
+        }
+
+        #[test]
+        fn the_f16_scan_gives_the_portable_bits(
+            chunks in prop::collection::vec(
+                prop::array::uniform8(prop_oneof![
+                    4 => -6e4..6e4f32,
+                    2 => -2.0..2.0f32,
+                    1 => Just(0.0f32),
+                    1 => Just(-0.0f32),
+                    1 => Just(f32::INFINITY),
+                    1 => Just(6e-8f32),
+                ]),
+                1..17,
+            ),
+            whole_run in any::<bool>(),
+            shift in -1e3..1e3f64,
+        ) {
+            // A leaf (at most 16 chunks) or a whole run (the chunks repeated).
+            let leaf = chunks.concat().into_iter().map(f16::from_f32);
+            let xs: Vec<f16> = if whole_run {
+                leaf.cycle().take(RUN).collect()
+            } else {
+                leaf.collect()
+            };
+            let wide: Vec<f64> = xs.iter().map(|x| x.to_f64()).collect();
+            let sums = if xs.len() == RUN {
+                let leaves: Vec<[f64; 3]> = wide
+                    .chunks(LEAF)
+                    .map(|leaf| {
+                        let l = portable(leaf, shift);
+                        [l.sum, l.shifted, l.squares]
+                    })
+                    .collect();
+                pairwise(leaves.try_into().expect("LEAVES leaves"))
+            } else {
+                let l = portable(&wide, shift);
+                [l.sum, l.shifted, l.squares]
+            };
+            let nonzero = wide.iter().filter(|&&x| x != 0.0).count() as u64;
+            let want = leaf_lanes(sums, nonzero, &xs, &xs);
+            if let Some(got) = scan_f16(&xs, shift) {
                 prop_assert!(same(&got, &want), "{:?}\nportable {:?}", got, want);
             }
         }

@@ -43,7 +43,7 @@ use std::fmt;
 use half::f16;
 use num_complex::Complex;
 
-use crate::dtype::{Bool, ByteOrder, DType, Element, Scalar};
+use crate::dtype::{Bool, ByteOrder, DType, Element, Scalar, f16_from_f64};
 
 /// What to do with values that do not fit the target dtype.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -294,7 +294,7 @@ impl Castable for f16 {
     #[inline(always)]
     fn from_repr(r: Repr) -> (Self, bool) {
         let (x, real) = real_part(r);
-        let y = f16::from_f64(x);
+        let y = f16_from_f64(x);
         (y, real && kept_finite(x, y.is_infinite()))
     }
     #[inline(always)]
@@ -616,7 +616,7 @@ mod naive {
                 let finite_kept = |from: f64, to_inf: bool| !(from.is_finite() && to_inf);
                 match s {
                     Scalar::F16 => {
-                        let y = f16::from_f64(re);
+                        let y = f16_from_f64(re);
                         (
                             le(y.to_le_bytes(), o),
                             real && finite_kept(re, y.is_infinite()),
