@@ -544,6 +544,13 @@ impl NpyFile {
             .advise(MapAdvice::Sequential, 0, self.region.bytes().len());
     }
 
+    /// How many of the data byte offsets in `offsets` lie in pages the page cache holds (each
+    /// asked with `mincore`; past the end, or off Linux: not cached). A sample of the rows a
+    /// job will read tells whether reading them at random is cheap.
+    pub(crate) fn count_cached(&self, offsets: impl IntoIterator<Item = usize>) -> usize {
+        self.region.count_cached(offsets)
+    }
+
     /// Release the resident pages of `[offset, offset + len)` of the data after reading them,
     /// keeping memory bounded on a pass over a huge file. The data itself is untouched (it
     /// stays in the page cache and the file); a no-op for copy-on-write handles.

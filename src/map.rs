@@ -135,6 +135,42 @@ impl Region {
             _ => Ok(()),
         };
     }
+
+    /// Whether the page holding each byte offset in `offsets` is in the page cache (Linux
+    /// `mincore`), counted: a caller choosing between random reads (cheap when cached, a
+    /// synchronous disk read per page when not) and an in-order walk (the disk's way) asks
+    /// about a sample. Offsets past the end, and every offset off Linux, count as not cached.
+    pub(crate) fn count_cached(&self, offsets: impl IntoIterator<Item = usize>) -> usize {
+        let bytes = self.bytes();
+        #[cfg(target_os = "linux")]
+        {
+            // SAFETY: sysconf only reads a system constant.
+            let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+            let Ok(page) = usize::try_from(page) else {
+                return 0;
+            };
+            offsets
+                .into_iter()
+                .filter(|&offset| offset < bytes.len())
+                .filter(|&offset| {
+                    let at = (bytes.as_ptr() as usize + offset) / page * page;
+                    let mut state = 0u8;
+                    // SAFETY: `at` is the start of the page holding `bytes[offset]`, which
+                    // lies in this mapping (mappings start on a page boundary at or before
+                    // their first byte), so the one page asked about is mapped; mincore only
+                    // reports whether it is cached, writing one byte into `state`, and
+                    // changes nothing any reference could observe.
+                    let done = unsafe { libc::mincore(at as *mut libc::c_void, 1, &mut state) };
+                    done == 0 && state & 1 == 1
+                })
+                .count()
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            let _ = (bytes, offsets);
+            0
+        }
+    }
 }
 
 /// Take an advisory lock without waiting: shared (`exclusive == false`) or exclusive.
