@@ -22,7 +22,7 @@ use num_complex::Complex;
 
 use crate::dtype::Element;
 use crate::engine::elements::{RUN, Real, for_each_run};
-use crate::engine::kernel::{IndexMap, Neumaier, Partial, push_run};
+use crate::engine::kernel::{IndexMap, Neumaier, Partial, push_run, settle_extremes};
 use crate::engine::plan::{ChunkPlan, Driver};
 use crate::engine::source::Source;
 use crate::error::Result;
@@ -257,6 +257,12 @@ pub(crate) fn partial_of_bytes_baseline<T: Real>(
         #[inline(always)]
         |k, run| push_run(&mut acc, run, first + k as u64, index),
     );
+    settle_extremes(&mut acc, index, |start, f| {
+        let size = std::mem::size_of::<T>();
+        let at = (start - first) as usize * size;
+        let end = (at + RUN * size).min(bytes.len());
+        for_each_run::<T>(&bytes[at..end], native, RUN, |_, run| f(run));
+    });
     acc
 }
 
