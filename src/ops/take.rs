@@ -11,6 +11,7 @@
 //! into memory walks so only when its rows must come from the disk
 //! (`RowGather::pays_to_walk`).
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
@@ -131,7 +132,16 @@ impl Indices {
 
     /// Check every index against an axis of `len` entries and wrap negative ones, like
     /// numpy. The first bad index is an error naming it and its (flat, C-order) position.
-    pub fn resolve(&self, len: usize, axis: usize) -> Result<Vec<usize>> {
+    /// Indices that need no wrapping (none negative, the common case) are returned as they
+    /// are, without a copy.
+    pub fn resolve(&self, len: usize, axis: usize) -> Result<Cow<'_, [usize]>> {
+        let in_range = |index: i64| u64::try_from(index).is_ok_and(|i| i < len as u64);
+        if self.values.par_iter().all(|&i| in_range(i)) {
+            // Where usize is i64's size, non-negative values are the same bits.
+            if let Ok(as_usize) = bytemuck::try_cast_slice::<i64, usize>(&self.values) {
+                return Ok(Cow::Borrowed(as_usize));
+            }
+        }
         let wrap = |index: i64| -> Option<usize> {
             let wrapped = if index < 0 {
                 i128::from(index) + len as i128
@@ -154,7 +164,7 @@ impl Indices {
                     .all(|(o, &i)| wrap(i).map(|w| *o = w).is_some())
             });
         if all_valid {
-            return Ok(resolved);
+            return Ok(Cow::Owned(resolved));
         }
         let (position, index) = self
             .values
@@ -377,7 +387,11 @@ fn take_in_memory<T: Element>(
 
 /// The indices of a take, checked and wrapped, in the input's memory order, and the output's
 /// shape.
-fn plan(input: &NpyFile, indices: &Indices, axis: usize) -> Result<(Vec<usize>, Vec<usize>)> {
+fn plan<'i>(
+    input: &NpyFile,
+    indices: &'i Indices,
+    axis: usize,
+) -> Result<(Cow<'i, [usize]>, Vec<usize>)> {
     let shape = input.shape();
     if axis >= shape.len() {
         return Err(Error::invalid(format!(
@@ -393,7 +407,8 @@ fn plan(input: &NpyFile, indices: &Indices, axis: usize) -> Result<(Vec<usize>, 
         resolved = reorder(&as_i64, indices.shape(), Order::C, Order::Fortran)
             .into_iter()
             .map(|i| i as usize)
-            .collect();
+            .collect::<Vec<_>>()
+            .into();
     }
     let mut out_shape = shape[..axis].to_vec();
     out_shape.extend_from_slice(indices.shape());
@@ -919,7 +934,8 @@ mod tests {
             e.to_string(),
             "index 5 at position 2 is out of bounds for axis 1 with size 5"
         );
-        assert_eq!(Indices::new(vec![-5, 4]).resolve(5, 0).unwrap(), vec![0, 4]);
+        assert_eq!(*Indices::new(vec![-5, 4]).resolve(5, 0).unwrap(), [0, 4]);
+        assert_eq!(*Indices::new(vec![4, 0]).resolve(5, 0).unwrap(), [4, 0]);
     }
 
     /// The naive twin: numpy.take on a C-order array of `shape`, element by element.
