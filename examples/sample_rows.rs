@@ -1,8 +1,9 @@
 //! Draw a random sample of rows of a (rows, 64) float32 table into memory, the out-of-core
 //! version of `a = np.load(path, mmap_mode='r'); sample = a[idx]`, and use it (column means
-//! of the sample against those of the whole table). `mmnpy::ops::take` gathers in parallel and,
-//! from a big file, walks it in source order releasing what it has read, so only the sample
-//! stays resident.
+//! of the sample against those of the whole table). `mmnpy::ops::take` gathers in parallel,
+//! straight from the page cache when the rows are there; from a big file on disk it walks the
+//! file in source order instead, releasing what it has read, so only the sample stays
+//! resident.
 //!
 //! `cargo run --release --example sample_rows [-- --rows 2000000]`
 //!
