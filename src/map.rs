@@ -153,13 +153,12 @@ impl Region {
                 .into_iter()
                 .filter(|&offset| offset < bytes.len())
                 .filter(|&offset| {
+                    // The start of the page holding `bytes[offset]`: inside this mapping,
+                    // which starts on a page boundary at or before its first byte.
                     let at = (bytes.as_ptr() as usize + offset) / page * page;
                     let mut state = 0u8;
-                    // SAFETY: `at` is the start of the page holding `bytes[offset]`, which
-                    // lies in this mapping (mappings start on a page boundary at or before
-                    // their first byte), so the one page asked about is mapped; mincore only
-                    // reports whether it is cached, writing one byte into `state`, and
-                    // changes nothing any reference could observe.
+                    // SAFETY: the one page asked about (at `at`) is mapped; mincore writes one
+                    // byte into `state` and changes nothing any reference could observe.
                     let done = unsafe { libc::mincore(at as *mut libc::c_void, 1, &mut state) };
                     done == 0 && state & 1 == 1
                 })
