@@ -788,8 +788,9 @@ mod tests {
         assert!(((p.m2 - two_pass) / two_pass).abs() < 1e-9);
     }
 
-    /// numpy's nanargmin and nanargmax of `xs`: the first occurrence among the non-NaN.
-    fn first_extremes(xs: &[f64]) -> Option<((u64, u64), (u64, u64))> {
+    /// numpy's nanargmin and nanargmax of `xs` (the first occurrence among the non-NaN) as
+    /// `(index, value bits)`, the first element at position `first`.
+    fn first_extremes(xs: &[f64], first: u64) -> Option<((u64, u64), (u64, u64))> {
         let kept = || xs.iter().enumerate().filter(|(_, x)| !x.is_nan());
         let mut lo = kept().next()?;
         let mut hi = lo;
@@ -801,8 +802,14 @@ mod tests {
                 hi = (i, x);
             }
         }
-        let pair = |(i, x): (usize, &f64)| (i as u64, x.to_bits());
+        let pair = |(i, x): (usize, &f64)| (first + i as u64, x.to_bits());
         Some((pair(lo), pair(hi)))
+    }
+
+    /// The extremes of `p` in [`first_extremes`]'s terms (values widened to `f64`).
+    fn found<T: Real>(p: &Partial<T>) -> Option<((u64, u64), (u64, u64))> {
+        let pair = |e: Extreme<T>| (e.index, e.value.to_f64().to_bits());
+        p.min.zip(p.max).map(|(lo, hi)| (pair(lo), pair(hi)))
     }
 
     proptest! {
@@ -822,40 +829,29 @@ mod tests {
             ),
             first in 0u64..1 << 40,
         ) {
-            let expected = first_extremes(&values)
-                .map(|((i, lo), (j, hi))| ((first + i, lo), (first + j, hi)));
-            let found = |p: &Partial<f64>| {
-                p.min.zip(p.max).map(|(lo, hi)| {
-                    ((lo.index, lo.value.to_bits()), (hi.index, hi.value.to_bits()))
-                })
-            };
+            let expected = first_extremes(&values, first);
             prop_assert_eq!(found(&partial_of(&values, first, &IndexMap::Identity)), expected);
+            // Integers take the same path (in their AVX2 build): the values without NaN.
+            let kept: Vec<f64> = values.iter().copied().filter(|x| !x.is_nan()).map(|x| x + 0.0).collect();
+            let int_expected = first_extremes(&kept, first);
             for big in [false, true] {
+                let native = big == cfg!(target_endian = "big");
                 let bytes: Vec<u8> = values
                     .iter()
                     .flat_map(|x| if big { x.to_be_bytes() } else { x.to_le_bytes() })
                     .collect();
-                let native = big == cfg!(target_endian = "big");
                 let p = crate::engine::stats::partial_of_bytes::<f64>(
                     &bytes, native, first, &IndexMap::Identity,
                 );
                 prop_assert_eq!(found(&p), expected, "big-endian: {}", big);
-                // Integers take the same path (in their AVX2 build).
-                let ints: Vec<u8> = values
+                let ints: Vec<u8> = kept
                     .iter()
-                    .filter(|x| !x.is_nan())
                     .flat_map(|&x| if big { (x as i16).to_be_bytes() } else { (x as i16).to_le_bytes() })
                     .collect();
-                let kept: Vec<f64> = values.iter().copied().filter(|x| !x.is_nan()).map(|x| x + 0.0).collect();
                 let p = crate::engine::stats::partial_of_bytes::<i16>(
                     &ints, native, first, &IndexMap::Identity,
                 );
-                let int_found = p.min.zip(p.max).map(|(lo, hi)| {
-                    ((lo.index, f64::from(lo.value).to_bits()), (hi.index, f64::from(hi.value).to_bits()))
-                });
-                let int_expected = first_extremes(&kept)
-                    .map(|((i, lo), (j, hi))| ((first + i, lo), (first + j, hi)));
-                prop_assert_eq!(int_found, int_expected);
+                prop_assert_eq!(found(&p), int_expected, "big-endian: {}", big);
             }
         }
     }

@@ -135,13 +135,6 @@ impl Indices {
     /// Indices that need no wrapping (none negative, the common case) are returned as they
     /// are, without a copy.
     pub fn resolve(&self, len: usize, axis: usize) -> Result<Cow<'_, [usize]>> {
-        let in_range = |index: i64| u64::try_from(index).is_ok_and(|i| i < len as u64);
-        if self.values.par_iter().all(|&i| in_range(i)) {
-            // Where usize is i64's size, non-negative values are the same bits.
-            if let Ok(as_usize) = bytemuck::try_cast_slice::<i64, usize>(&self.values) {
-                return Ok(Cow::Borrowed(as_usize));
-            }
-        }
         let wrap = |index: i64| -> Option<usize> {
             let wrapped = if index < 0 {
                 i128::from(index) + len as i128
@@ -152,6 +145,12 @@ impl Indices {
                 .contains(&wrapped)
                 .then_some(wrapped as usize)
         };
+        if self.values.par_iter().all(|&i| i >= 0 && wrap(i).is_some()) {
+            // Where usize is i64's size, non-negative values are the same bits.
+            if let Ok(as_usize) = bytemuck::try_cast_slice::<i64, usize>(&self.values) {
+                return Ok(Cow::Borrowed(as_usize));
+            }
+        }
         // In parallel into one vector; only on failure a sequential scan finds the first bad
         // index.
         let mut resolved = vec![0usize; self.values.len()];
