@@ -290,15 +290,15 @@ def section_stats(ctx):
     )
     mine = Contender("mmnpy", mmnpy(ctx.threads, "stats", f64, "--json"))
     peer = Contender("numpy nan*", numpy_stats)
-    rows = []
+    job = f"stats, {fmt_size(size)} float64"
+    yard_rows = []
     if yard:
         # The yardstick races mmnpy alone: numpy's nan* functions allocate ~9 GiB of
         # temporaries, and run between the two they leave the machine (free memory, the file's
         # page cache) different for whichever runs next.
         fast = Contender("mmnpy", mine.cmd)
         race([fast] + yard, ctx.runs)
-        rows.append(row("stats", f"stats, {fmt_size(size)} float64", size, fast, yard, 0.8))
-        rows[-1]["yardstick"] = True
+        yard_rows.append(row("stats", job, size, fast, yard, 0.8))
         warm(f64)
 
     def check():
@@ -310,8 +310,7 @@ def section_stats(ctx):
             assert abs(float(ours[k]) - theirs[k]) <= 1e-9 * max(1.0, abs(theirs[k])), (k, ours[k], theirs[k])
 
     race([mine, peer], ctx.runs, check)
-    rows.insert(0, row("stats", f"stats, {fmt_size(size)} float64", size, mine, [peer], 20))
-    return rows
+    return [row("stats", job, size, mine, [peer], 20)] + yard_rows
 
 
 def section_hist(ctx):
