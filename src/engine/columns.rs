@@ -24,10 +24,11 @@
 //!   (a NaN turns its column's `Σd` into NaN); only then is it scanned again, skipping and
 //!   counting them.
 //!
-//! On x86-64 CPUs with AVX2 (chosen at run time) the scan of eight `f32` columns, and of
-//! eight `f16` columns widened by F16C, is written by hand ([`Real::simd_column_scan`]) and
-//! the other scans are this source compiled for AVX2:
-//! the same operations in the same order, so the same bits on every machine.
+//! On x86-64 CPUs with AVX2 and FMA (chosen at run time) the scan of eight `f32` columns, and
+//! of eight `f16` columns widened by F16C, is written by hand ([`Real::simd_column_scan`]) and
+//! the other scans are this source compiled for AVX2 and FMA:
+//! the same operations in the same order, so the same bits on every machine. `Σd²` adds
+//! each square with one fused multiply-add (`mul_add`, correctly rounded everywhere).
 //!
 //! Everything depends only on the block's elements, never on threads. This module works on
 //! slices only; it knows nothing of files, mappings or threads.
@@ -379,7 +380,7 @@ fn scan<T: Real, const W: usize, const SKIP_NAN: bool>(
     let next_bytes: &[u8] = bytemuck::cast_slice(next);
     let rows = run.len() / inner;
     for (i, row) in run.chunks_exact(inner).enumerate() {
-        simd::prefetch(next_bytes, ((c0 / W) * rows + i) * 64);
+        simd::prefetch_to_l2(next_bytes, ((c0 / W) * rows + i) * 64);
         let x = &row[c0..c0 + W];
         for j in 0..W {
             let v = x[j];
@@ -390,7 +391,7 @@ fn scan<T: Real, const W: usize, const SKIP_NAN: bool>(
                 s.nan[j] += nan as u32;
             }
             s.s1[j] += d;
-            s.s2[j] += d * d;
+            s.s2[j] = d.mul_add(d, s.s2[j]);
             s.min[j] = if v.less(s.min[j]) { v } else { s.min[j] };
             s.max[j] = if s.max[j].less(v) { v } else { s.max[j] };
             s.nonzero[j] += v.is_nonzero() as u32;
