@@ -11,7 +11,7 @@
 use std::collections::VecDeque;
 use std::ops::Range;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use crate::engine::source::Source;
 
@@ -228,6 +228,7 @@ impl<'a> Driver<'a> {
         let windows = n.div_ceil(per_window);
         let source = self.source;
         let (next, unfinished) = (AtomicUsize::new(0), AtomicUsize::new(0));
+        let stopped = AtomicBool::new(false);
         let order = Mutex::new(InOrder {
             first: 0,
             pending: VecDeque::new(),
@@ -240,7 +241,11 @@ impl<'a> Driver<'a> {
             for w in 0..workers {
                 let (worker, map, order) = (&worker, &map, &order);
                 let (next, unfinished) = (&next, &unfinished);
+                let stopped = &stopped;
                 scope.spawn(move |_| {
+                    // A panicking worker stops the others, which could otherwise wait forever
+                    // for its block; the scope then passes the panic on.
+                    let _stop_on_panic = StopOnPanic(stopped);
                     let mut state = worker(w);
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
@@ -251,6 +256,9 @@ impl<'a> Driver<'a> {
                         // up (descheduled, say) must not leave the others mapping pages far
                         // ahead of what can be released. The worker of that block never waits.
                         while i >= unfinished.load(Ordering::Acquire) + per_window {
+                            if stopped.load(Ordering::Relaxed) {
+                                return;
+                            }
                             std::thread::yield_now();
                         }
                         let result = map(&mut state, i, &source.data(plan.block_bytes(i)));
@@ -274,6 +282,17 @@ impl<'a> Driver<'a> {
         let order = order.into_inner().unwrap_or_else(|p| p.into_inner());
         for w in order.released..windows {
             source.release(window_bytes(w));
+        }
+    }
+}
+
+/// Raises the flag when dropped by a panic.
+struct StopOnPanic<'a>(&'a AtomicBool);
+
+impl Drop for StopOnPanic<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.store(true, Ordering::Relaxed);
         }
     }
 }
@@ -467,6 +486,34 @@ mod tests {
                 assert_eq!(got, want, "{threads} threads");
             }
         }
+    }
+
+    #[test]
+    fn a_panicking_block_is_passed_on_and_does_not_hang_the_others() {
+        let len = 64;
+        let source = Recording {
+            bytes: vec![0; len],
+            shape: vec![len],
+            released: Mutex::new(Vec::new()),
+            announced: Mutex::new(Vec::new()),
+        };
+        let plan = ChunkPlan::with_block_units(len, 1, 1).with_window_blocks(2);
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(3)
+            .build()
+            .unwrap();
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            pool.install(|| {
+                Driver::new(&source).map_blocks(&plan, |i, _| {
+                    if i == 5 {
+                        panic!("block 5");
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(1));
+                    i
+                })
+            })
+        }));
+        assert!(outcome.is_err());
     }
 
     #[test]
