@@ -1,6 +1,7 @@
-//! The parallel chunked engine: a deterministic [`ChunkPlan`] and a windowed driver that runs
-//! work over it on the rayon pool while streaming the file through the page cache with
-//! bounded resident memory.
+//! The parallel chunked engine: a deterministic [`ChunkPlan`] and a streaming driver whose
+//! workers on the rayon pool take its blocks in file order, while the pages behind them are
+//! released window by window, so the file streams through the page cache with bounded
+//! resident memory.
 //!
 //! Determinism: block boundaries depend only on the array (never on the thread count), every
 //! block's result is computed by the same code on the same bytes, and results are combined in
