@@ -255,13 +255,21 @@ impl<'a> Driver<'a> {
                         // At most a window ahead of the lowest unfinished block: a worker held
                         // up (descheduled, say) must not leave the others mapping pages far
                         // ahead of what can be released. The worker of that block never waits.
-                        while i >= unfinished.load(Ordering::Acquire) + per_window {
+                        // A worker running inside another block on this thread (a block's
+                        // own parallel work let rayon start it there) never waits: the block
+                        // below it may be the lowest unfinished one.
+                        while i >= unfinished.load(Ordering::Acquire) + per_window
+                            && !InBlock::on_this_thread()
+                        {
                             if stopped.load(Ordering::Relaxed) {
                                 return;
                             }
                             std::thread::yield_now();
                         }
-                        let result = map(&mut state, i, &source.data(plan.block_bytes(i)));
+                        let result = {
+                            let _in_block = InBlock::enter();
+                            map(&mut state, i, &source.data(plan.block_bytes(i)))
+                        };
                         let advice = {
                             let mut order = order.lock().unwrap_or_else(|p| p.into_inner());
                             order.finish(i, result, self.progress, |b| plan.block_bytes(b).len());
@@ -283,6 +291,32 @@ impl<'a> Driver<'a> {
         for w in order.released..windows {
             source.release(window_bytes(w));
         }
+    }
+}
+
+thread_local! {
+    /// How many blocks this thread is inside (more than one when a block's parallel work
+    /// let rayon run another worker on the thread meanwhile).
+    static BLOCKS_ENTERED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// Marks this thread as inside a block while it lives.
+struct InBlock;
+
+impl InBlock {
+    fn enter() -> InBlock {
+        BLOCKS_ENTERED.with(|n| n.set(n.get() + 1));
+        InBlock
+    }
+
+    fn on_this_thread() -> bool {
+        BLOCKS_ENTERED.with(|n| n.get() > 0)
+    }
+}
+
+impl Drop for InBlock {
+    fn drop(&mut self) {
+        BLOCKS_ENTERED.with(|n| n.set(n.get() - 1));
     }
 }
 
@@ -514,6 +548,45 @@ mod tests {
             })
         }));
         assert!(outcome.is_err());
+    }
+
+    #[test]
+    fn nested_parallel_work_in_blocks_of_concurrent_passes_does_not_deadlock() {
+        // Blocks that fork their own parallel work let rayon run another worker's task (of
+        // this pass or another on the same pool) on a thread while its block waits: a worker
+        // nested in a block must not wait for the lowest unfinished block, which may be the
+        // one below it. That interleaving is rare (rayon steals the oldest task first); this
+        // checks that passes of such blocks finish, with the right results.
+        let len = 200;
+        let source = Recording {
+            bytes: (0..len).map(|k| k as u8).collect(),
+            shape: vec![len],
+            released: Mutex::new(Vec::new()),
+            announced: Mutex::new(Vec::new()),
+        };
+        let plan = ChunkPlan::with_block_units(len, 1, 1).with_window_blocks(1);
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(4)
+            .build()
+            .unwrap();
+        let pass = || {
+            Driver::new(&source).map_blocks(&plan, |i, b| {
+                let pause = std::time::Duration::from_micros(200);
+                let (x, ()) = rayon::join(
+                    || {
+                        std::thread::sleep(pause);
+                        b[0]
+                    },
+                    || std::thread::sleep(pause),
+                );
+                (i, x)
+            })
+        };
+        let want: Vec<(usize, u8)> = (0..len).map(|i| (i, i as u8)).collect();
+        for _ in 0..10 {
+            let (a, (b, c)) = pool.install(|| rayon::join(pass, || rayon::join(pass, pass)));
+            assert!(a == want && b == want && c == want);
+        }
     }
 
     #[test]
