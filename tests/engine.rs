@@ -57,7 +57,7 @@ fn check_stats(s: &Stats, want: &Json, scale: f64, what: &str) {
     assert_eq!(Some(s.count), int("count"), "{what} count");
     assert_eq!(Some(s.nan_count), int("nan_count"), "{what} nan_count");
     assert_eq!(
-        Some(s.count_nonzero),
+        s.count_nonzero,
         int("count_nonzero"),
         "{what} count_nonzero"
     );

@@ -68,9 +68,13 @@ pub fn stats_axis(
         )))
         .at(file.path());
     }
-    Ok(crate::dispatch_scalar!(file.dtype().scalar(), T => {
+    let mut along = crate::dispatch_scalar!(file.dtype().scalar(), T => {
         <T as crate::engine::reducible::Reducible>::stats_axis(file, axis, ddof, options)
-    }))
+    });
+    // The per-column scans count non-zero elements anyway (a small share of their work); the
+    // option only decides what is reported.
+    along.stats = along.stats.into_iter().map(|s| options.report(s)).collect();
+    Ok(along)
 }
 
 /// The array in memory order as `(outer, len, inner)` reduced along `len`.
@@ -164,7 +168,7 @@ pub(crate) fn axis_real<T: Real>(
                         let first = (seg.start - o * l.len) as u64;
                         (
                             o,
-                            partial_of_bytes::<T>(b, native, first, &IndexMap::Identity),
+                            partial_of_bytes::<T, true>(b, native, first, &IndexMap::Identity),
                         )
                     })
                     .collect::<Vec<_>>()

@@ -93,8 +93,8 @@ pub(crate) trait Real: Element {
     }
     /// The fused scan of a whole run of exactly [`RUN`] elements (no NaN) in one explicit
     /// SIMD call, or `None` where there is none. Must give the same bits as the kernel's
-    /// pairwise scan of the run.
-    fn simd_run(xs: &[Self], shift: f64) -> Option<LeafLanes<Self>> {
+    /// pairwise scan of the run; without `NONZERO` its non-zero count may be left out (0).
+    fn simd_run<const NONZERO: bool>(xs: &[Self], shift: f64) -> Option<LeafLanes<Self>> {
         let _ = (xs, shift);
         None
     }
@@ -241,7 +241,7 @@ fn no_column_scan<T, const W: usize>(
 }
 
 macro_rules! real_float {
-    ($($t:ty => $variant:ident, $leaf:path, $run:path, $column_scan:path),*) => {$(
+    ($($t:ty => $variant:ident, $leaf:path, $run:ident, $column_scan:path),*) => {$(
         impl Real for $t {
             const IS_FLOAT: bool = true;
             const MIN_INIT: Self = <$t>::INFINITY;
@@ -259,9 +259,13 @@ macro_rules! real_float {
             fn less(self, other: Self) -> bool { self < other }
             fn value(self) -> Value { Value::$variant(self.into()) }
             #[inline(always)]
-            fn simd_leaf(xs: &[Self], shift: f64) -> Option<LeafLanes<Self>> { $leaf(xs, shift) }
+            fn simd_leaf(xs: &[Self], shift: f64) -> Option<LeafLanes<Self>> {
+                $leaf(xs, shift)
+            }
             #[inline(always)]
-            fn simd_run(xs: &[Self], shift: f64) -> Option<LeafLanes<Self>> { $run(xs, shift) }
+            fn simd_run<const NONZERO: bool>(xs: &[Self], shift: f64) -> Option<LeafLanes<Self>> {
+                simd::$run::<NONZERO>(xs, shift)
+            }
             #[inline(always)]
             fn simd_column_scan<const W: usize>(
                 run: &[Self],
@@ -276,9 +280,9 @@ macro_rules! real_float {
     )*};
 }
 real_float!(
-    f32 => F32, simd::scan_f32, simd::scan_f32, simd::column_scan_f32,
-    f64 => Float, simd::leaf_f64, simd::run_f64, no_column_scan,
-    f16 => Float, simd::scan_f16, simd::scan_f16, simd::column_scan_f16
+    f32 => F32, simd::scan_f32::<true>, scan_f32, simd::column_scan_f32,
+    f64 => Float, simd::leaf_f64, run_f64, no_column_scan,
+    f16 => Float, simd::scan_f16::<true>, scan_f16, simd::column_scan_f16
 );
 
 #[cfg(test)]

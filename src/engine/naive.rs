@@ -76,7 +76,7 @@ pub fn stats(xs: &[Elem], ddof: u64) -> Stats {
     Stats {
         count,
         nan_count,
-        count_nonzero,
+        count_nonzero: Some(count_nonzero),
         sum,
         mean: (count > 0).then_some(Value::Float(mean)),
         var,

@@ -65,8 +65,9 @@ pub struct Stats {
     pub count: u64,
     /// Number of NaN elements (complex: either part NaN).
     pub nan_count: u64,
-    /// `np.count_nonzero` (NaN counts as non-zero).
-    pub count_nonzero: u64,
+    /// `np.count_nonzero` (NaN counts as non-zero); `None` when the pass was asked to leave
+    /// it out ([`PassOptions::without_count_nonzero`]).
+    pub count_nonzero: Option<u64>,
     /// `np.nansum`: exact [`Value::Int`] for integers and bool, [`Value::Float`] for floats,
     /// [`Value::Complex`] for complex numbers. Zero for an empty array.
     pub sum: Value,
@@ -94,7 +95,7 @@ impl Stats {
         Stats {
             count: p.count,
             nan_count: p.nan_count,
-            count_nonzero: p.nonzero,
+            count_nonzero: Some(p.nonzero),
             sum: if T::IS_FLOAT {
                 Value::Float(p.fsum.value())
             } else {
@@ -116,7 +117,7 @@ impl Stats {
         Stats {
             count: p.count,
             nan_count: p.nan_count,
-            count_nonzero: p.nonzero,
+            count_nonzero: Some(p.nonzero),
             sum: Value::Complex(re, im),
             mean: (p.count > 0).then(|| Value::Complex(re / n, im / n)),
             var: None,
@@ -135,6 +136,7 @@ pub struct PassOptions<'a> {
     block_units: Option<usize>,
     window_blocks: Option<usize>,
     progress: Option<&'a (dyn Fn(u64) + Sync)>,
+    without_count_nonzero: bool,
 }
 
 impl std::fmt::Debug for PassOptions<'_> {
@@ -143,6 +145,7 @@ impl std::fmt::Debug for PassOptions<'_> {
             .field("block_units", &self.block_units)
             .field("window_blocks", &self.window_blocks)
             .field("progress", &self.progress.is_some())
+            .field("without_count_nonzero", &self.without_count_nonzero)
             .finish()
     }
 }
@@ -171,6 +174,22 @@ impl<'a> PassOptions<'a> {
     pub fn progress(mut self, progress: &'a (dyn Fn(u64) + Sync)) -> PassOptions<'a> {
         self.progress = Some(progress);
         self
+    }
+
+    /// Leave [`Stats::count_nonzero`] out (`None`): numpy's `nan*` figures do not need it, and
+    /// its compares were about a fifth of the arithmetic of a whole-array pass over floats
+    /// (`mmnpy stats`, which does not print it, leaves it out). Changes nothing else.
+    pub fn without_count_nonzero(mut self) -> PassOptions<'a> {
+        self.without_count_nonzero = true;
+        self
+    }
+
+    /// `stats` as these options report it: without the non-zero count when it was left out.
+    pub(crate) fn report(&self, stats: Stats) -> Stats {
+        Stats {
+            count_nonzero: stats.count_nonzero.filter(|_| !self.without_count_nonzero),
+            ..stats
+        }
     }
 
     pub(crate) fn plan(&self, units: usize, unit_bytes: usize) -> ChunkPlan {
@@ -211,9 +230,11 @@ impl<'a> PassOptions<'a> {
 /// Statistics of the whole array in one pass, with `ddof` for var and std (numpy's default
 /// is 0). Works for every dtype, both byte orders, C and Fortran order, 0-d and empty arrays.
 pub fn stats(file: &dyn Source, ddof: u64, options: &PassOptions<'_>) -> Result<Stats> {
-    Ok(crate::dispatch_scalar!(file.dtype().scalar(), T => {
-        <T as crate::engine::reducible::Reducible>::stats(file, ddof, options)
-    }))
+    Ok(
+        options.report(crate::dispatch_scalar!(file.dtype().scalar(), T => {
+            <T as crate::engine::reducible::Reducible>::stats(file, ddof, options)
+        })),
+    )
 }
 
 /// How argmin/argmax positions of a whole-array pass are reported for `file`.
@@ -227,8 +248,9 @@ fn whole_index_map(file: &dyn Source) -> IndexMap {
 }
 
 /// Partial statistics of the elements in `bytes` (raw, in the file's byte order), the first
-/// at memory position `first`.
-pub(crate) fn partial_of_bytes<T: Real>(
+/// at memory position `first`; without `NONZERO` a float partial's non-zero count is
+/// incomplete ([`push_run`]).
+pub(crate) fn partial_of_bytes<T: Real, const NONZERO: bool>(
     bytes: &[u8],
     native: bool,
     first: u64,
@@ -237,13 +259,13 @@ pub(crate) fn partial_of_bytes<T: Real>(
     if !T::IS_FLOAT {
         return crate::engine::simd::integer_partial(bytes, native, first, index);
     }
-    partial_of_bytes_baseline(bytes, native, first, index)
+    partial_of_bytes_baseline::<T, NONZERO>(bytes, native, first, index)
 }
 
 /// [`partial_of_bytes`] as compiled for the baseline target: inlined into the AVX2 build
 /// ([`simd::integer_partial`](crate::engine::simd::integer_partial)) too.
 #[inline(always)]
-pub(crate) fn partial_of_bytes_baseline<T: Real>(
+pub(crate) fn partial_of_bytes_baseline<T: Real, const NONZERO: bool>(
     bytes: &[u8],
     native: bool,
     first: u64,
@@ -255,7 +277,7 @@ pub(crate) fn partial_of_bytes_baseline<T: Real>(
         native,
         RUN,
         #[inline(always)]
-        |k, run| push_run(&mut acc, run, first + k as u64, index),
+        |k, run| push_run::<T, NONZERO>(&mut acc, run, first + k as u64, index),
     );
     settle_extremes(&mut acc, index, |start, f| {
         let size = std::mem::size_of::<T>();
@@ -274,9 +296,13 @@ pub(crate) fn stats_real<T: Real>(
     let native = file.dtype().is_native();
     let index = whole_index_map(file);
     let plan = options.plan(file.len(), T::SCALAR.size());
+    let partial = match options.without_count_nonzero {
+        false => partial_of_bytes::<T, true>,
+        true => partial_of_bytes::<T, false>,
+    };
     let total = options.driver(file).fold_blocks(
         &plan,
-        |i, bytes| partial_of_bytes::<T>(bytes, native, plan.block(i).start as u64, &index),
+        |i, bytes| partial(bytes, native, plan.block(i).start as u64, &index),
         Partial::default(),
         |mut acc, block| {
             acc.merge(&block);

@@ -187,7 +187,11 @@ pub(crate) fn run(args: Args, global: &Global) -> anyhow::Result<()> {
     // 2. Whole-array statistics: one fused pass.
     writeln!(out, "\n2. $ mmnpy stats demo_table.npy")?;
     let all = timed(global, "stats", nbytes, &mut steps, |hook| {
-        Ok(stats(&file, 0, &PassOptions::new().progress(hook))?)
+        Ok(stats(
+            &file,
+            0,
+            &PassOptions::new().progress(hook).without_count_nonzero(),
+        )?)
     })?;
     writeln!(
         out,
@@ -310,7 +314,13 @@ pub(crate) fn run(args: Args, global: &Global) -> anyhow::Result<()> {
         .build()
         .context("cannot start a one-thread pool")?;
     let single = timed(global, "stats, 1 thread", nbytes, &mut steps, |hook| {
-        Ok(pool.install(|| stats(&file, 0, &PassOptions::new().progress(hook)))?)
+        Ok(pool.install(|| {
+            stats(
+                &file,
+                0,
+                &PassOptions::new().progress(hook).without_count_nonzero(),
+            )
+        })?)
     })?;
     if !same_bits(&all, &single) {
         anyhow::bail!("stats differ between 1 and {threads} threads: {all:?} vs {single:?}");
