@@ -139,6 +139,45 @@ fn safe_cast_fails_on_the_first_unfit_value_and_writes_nothing() {
 }
 
 #[test]
+fn safe_cast_reports_the_first_unfit_value_of_many_blocks_whatever_the_thread_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("c.npy");
+    // 2M float64 (16 blocks of output), unfit values in blocks 5, 11 and 14: the blocks after
+    // the first failure may be skipped, the ones before must all run.
+    let mut a = NpyArray::<f64>::create(&src, &[2_000_000], Order::C).unwrap();
+    {
+        let mut v = a.view_mut().unwrap();
+        v.fill(2.0);
+        v[1_500_000] = f64::NAN;
+        v[700_000] = f64::INFINITY;
+        v[1_900_000] = 1e300;
+    }
+    a.persist().unwrap();
+    drop(a);
+    let input = NpyFile::open(&src).unwrap();
+    for threads in [1, 2, 3, 8] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        let opts = NpyOptions {
+            dtype: Some(DType::parse("i4").unwrap()),
+            ..NpyOptions::default()
+        };
+        let out = dir.path().join("o.npy");
+        let e = pool
+            .install(|| npy_to_npy(&input, &out, &opts, Overwrite::Refuse, None))
+            .unwrap_err();
+        let msg = e.to_string();
+        assert!(
+            msg.contains("inf at index 700000"),
+            "{threads} threads: {msg}"
+        );
+    }
+    assert_eq!(listing(dir.path()), ["c.npy"]);
+}
+
+#[test]
 fn safe_cast_reports_the_first_index_in_c_order_for_fortran_files() {
     let dir = tempfile::tempdir().unwrap();
     let src = dir.path().join("f.npy");

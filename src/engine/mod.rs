@@ -27,6 +27,7 @@ mod tests;
 pub use axis::{AxisStats, stats_axis};
 pub use histogram::{Histogram, histogram};
 pub use plan::{BLOCK_BYTES, ChunkPlan, Driver, WINDOW_BYTES};
+pub(crate) use plan::{Paging, stream_blocks};
 /// A cache-line prefetch hint, for other modules' gathers.
 pub(crate) use simd::prefetch;
 pub use source::Source;

@@ -192,22 +192,8 @@ impl<'a> Driver<'a> {
         accs.into_iter().fold(identity(), merge)
     }
 
-    /// The streaming skeleton. Each worker (one per thread of the pool, with its own state
-    /// from `worker`) takes the next block in file order from a shared counter and maps it
-    /// with `map`; the results reach `done` in block order, as soon as every earlier block's
-    /// has. The pages behind the lowest unfinished block are released a window at a time
-    /// (`MADV_DONTNEED`), and the kernel is asked for the window after the current one ahead
-    /// of the readers (`MADV_WILLNEED`), so a pass over any file keeps a few windows resident
-    /// at most.
-    ///
-    /// No barrier between windows: blocks run one after the other whatever window they lie
-    /// in, and a worker that finishes takes the next block at once. Waiting for the slowest
-    /// block of every 64 MiB window (and for the advice, when a worker ran it) cost about a
-    /// tenth of `stats --axis 0` on two threads, and a third with a busy second core. A
-    /// worker starts a block only within a window of the lowest unfinished one, so at most
-    /// about two windows are mapped even when a worker is held up: with another process
-    /// busy on one of the two cores, peak RSS of `stats --axis 0` on a 4 GiB table was
-    /// 135-140 MiB, against up to 188 MiB without the bound.
+    /// [`stream_blocks`] over the blocks of the source's data: `map` gets each block's bytes,
+    /// and the windows' pages are released and asked for in the source.
     fn stream<W, R, S, M, D>(&self, plan: &ChunkPlan, worker: S, map: M, done: D)
     where
         W: Send,
@@ -216,81 +202,152 @@ impl<'a> Driver<'a> {
         M: Fn(&mut W, usize, &[u8]) -> R + Sync,
         D: FnMut(R) + Send,
     {
-        let n = plan.num_blocks();
-        if n == 0 {
-            return;
-        }
-        let per_window = plan.blocks_per_window();
-        let window_bytes = |w: usize| {
-            let blocks = w * per_window..((w + 1) * per_window).min(n);
-            plan.block_bytes(blocks.start).start..plan.block_bytes(blocks.end - 1).end
-        };
-        let windows = n.div_ceil(per_window);
         let source = self.source;
-        let (next, unfinished) = (AtomicUsize::new(0), AtomicUsize::new(0));
-        let stopped = AtomicBool::new(false);
-        let order = Mutex::new(InOrder {
-            first: 0,
-            pending: VecDeque::new(),
+        let paging = SourcePaging { source, plan };
+        stream_blocks(
+            plan,
+            &paging,
+            self.progress,
+            |b| plan.block_bytes(b).len() as u64,
+            worker,
+            |state, i| map(state, i, &source.data(plan.block_bytes(i))),
             done,
-            released: 0,
-            announced: 1,
-        });
-        let workers = rayon::current_num_threads().clamp(1, n);
-        rayon::scope(|scope| {
-            for w in 0..workers {
-                let (worker, map, order) = (&worker, &map, &order);
-                let (next, unfinished) = (&next, &unfinished);
-                let stopped = &stopped;
-                scope.spawn(move |_| {
-                    // A panicking worker stops the others, which could otherwise wait forever
-                    // for its block; the scope then passes the panic on.
-                    let _stop_on_panic = StopOnPanic(stopped);
-                    let mut state = worker(w);
-                    loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        if i >= n {
-                            break;
-                        }
-                        // At most a window ahead of the lowest unfinished block: a worker held
-                        // up (descheduled, say) must not leave the others mapping pages far
-                        // ahead of what can be released. The worker of that block never waits.
-                        // A worker running inside another block on this thread (a block's
-                        // own parallel work let rayon start it there) never waits: the block
-                        // below it may be the lowest unfinished one.
-                        while i >= unfinished.load(Ordering::Acquire) + per_window
-                            && !InBlock::on_this_thread()
-                        {
-                            if stopped.load(Ordering::Relaxed) {
-                                return;
-                            }
-                            std::thread::yield_now();
-                        }
-                        let result = {
-                            let _in_block = InBlock::enter();
-                            map(&mut state, i, &source.data(plan.block_bytes(i)))
-                        };
-                        let advice = {
-                            let mut order = order.lock().unwrap_or_else(|p| p.into_inner());
-                            order.finish(i, result, self.progress, |b| plan.block_bytes(b).len());
-                            unfinished.store(order.first, Ordering::Release);
-                            order.advice(per_window, windows)
-                        };
-                        if let Some(w) = advice.release {
-                            source.release(window_bytes(w));
-                        }
-                        if let Some(w) = advice.announce {
-                            source.will_need(window_bytes(w));
-                        }
+        );
+    }
+}
+
+/// What the streaming skeleton tells about pages, a window of blocks at a time.
+pub(crate) trait Paging: Sync {
+    /// Every block of `blocks` is finished: their pages may go.
+    fn release(&self, blocks: Range<usize>);
+    /// `blocks` come next: ask for their pages ahead of the readers.
+    fn announce(&self, blocks: Range<usize>);
+}
+
+/// [`Paging`] of a source's data: `MADV_DONTNEED` and `MADV_WILLNEED` on the blocks' bytes.
+struct SourcePaging<'a> {
+    source: &'a dyn Source,
+    plan: &'a ChunkPlan,
+}
+
+impl SourcePaging<'_> {
+    fn bytes(&self, blocks: Range<usize>) -> Range<usize> {
+        self.plan.block_bytes(blocks.start).start..self.plan.block_bytes(blocks.end - 1).end
+    }
+}
+
+impl Paging for SourcePaging<'_> {
+    fn release(&self, blocks: Range<usize>) {
+        self.source.release(self.bytes(blocks));
+    }
+
+    fn announce(&self, blocks: Range<usize>) {
+        self.source.will_need(self.bytes(blocks));
+    }
+}
+
+/// The streaming skeleton. Each worker (one per thread of the pool, with its own state from
+/// `worker`) takes the next block in order from a shared counter and maps it with `map`; the
+/// results reach `done` in block order, as soon as every earlier block's has (and `progress`,
+/// if any, gets `progress_bytes(block)` for each). Behind the lowest unfinished block the
+/// windows are released (`paging.release`) one at a time, and the window after the current
+/// one is announced (`paging.announce`) ahead of the readers, so a pass over any file keeps a
+/// few windows resident at most. Streams file-to-file work ([`ops`](crate::ops)) as well as
+/// the reductions ([`Driver`]).
+///
+/// No barrier between windows: blocks run one after the other whatever window they lie
+/// in, and a worker that finishes takes the next block at once. Waiting for the slowest
+/// block of every 64 MiB window (and for the advice, when a worker ran it) cost about a
+/// tenth of `stats --axis 0` on two threads, and a third with a busy second core. A
+/// worker starts a block only within a window of the lowest unfinished one, so at most
+/// about two windows are mapped even when a worker is held up: with another process
+/// busy on one of the two cores, peak RSS of `stats --axis 0` on a 4 GiB table was
+/// 135-140 MiB, against up to 188 MiB without the bound.
+pub(crate) fn stream_blocks<W, R, S, M, D>(
+    plan: &ChunkPlan,
+    paging: &dyn Paging,
+    progress: Option<&(dyn Fn(u64) + Sync)>,
+    progress_bytes: impl Fn(usize) -> u64 + Sync,
+    worker: S,
+    map: M,
+    done: D,
+) where
+    W: Send,
+    R: Send,
+    S: Fn(usize) -> W + Sync,
+    M: Fn(&mut W, usize) -> R + Sync,
+    D: FnMut(R) + Send,
+{
+    let n = plan.num_blocks();
+    if n == 0 {
+        return;
+    }
+    let per_window = plan.blocks_per_window();
+    let window = |w: usize| w * per_window..((w + 1) * per_window).min(n);
+    let windows = n.div_ceil(per_window);
+    let (next, unfinished) = (AtomicUsize::new(0), AtomicUsize::new(0));
+    let stopped = AtomicBool::new(false);
+    let order = Mutex::new(InOrder {
+        first: 0,
+        pending: VecDeque::new(),
+        done,
+        released: 0,
+        announced: 1,
+    });
+    let workers = rayon::current_num_threads().clamp(1, n);
+    rayon::scope(|scope| {
+        for w in 0..workers {
+            let (worker, map, order, progress_bytes) = (&worker, &map, &order, &progress_bytes);
+            let (next, unfinished) = (&next, &unfinished);
+            let stopped = &stopped;
+            scope.spawn(move |_| {
+                // A panicking worker stops the others, which could otherwise wait forever
+                // for its block; the scope then passes the panic on.
+                let _stop_on_panic = StopOnPanic(stopped);
+                let mut state = worker(w);
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= n {
+                        break;
                     }
-                    drop(state);
-                });
-            }
-        });
-        let order = order.into_inner().unwrap_or_else(|p| p.into_inner());
-        for w in order.released..windows {
-            source.release(window_bytes(w));
+                    // At most a window ahead of the lowest unfinished block: a worker held
+                    // up (descheduled, say) must not leave the others mapping pages far
+                    // ahead of what can be released. The worker of that block never waits.
+                    // A worker running inside another block on this thread (a block's
+                    // own parallel work let rayon start it there) never waits: the block
+                    // below it may be the lowest unfinished one.
+                    while i >= unfinished.load(Ordering::Acquire) + per_window
+                        && !InBlock::on_this_thread()
+                    {
+                        if stopped.load(Ordering::Relaxed) {
+                            return;
+                        }
+                        std::thread::yield_now();
+                    }
+                    let result = {
+                        let _in_block = InBlock::enter();
+                        map(&mut state, i)
+                    };
+                    let advice = {
+                        let mut order = order.lock().unwrap_or_else(|p| p.into_inner());
+                        order.finish(i, result, progress, progress_bytes);
+                        unfinished.store(order.first, Ordering::Release);
+                        order.advice(per_window, windows)
+                    };
+                    if let Some(w) = advice.release {
+                        paging.release(window(w));
+                    }
+                    if let Some(w) = advice.announce {
+                        paging.announce(window(w));
+                    }
+                }
+                drop(state);
+            });
         }
+    });
+    let order = order.into_inner().unwrap_or_else(|p| p.into_inner());
+    for w in order.released..windows {
+        paging.release(window(w));
     }
 }
 
@@ -375,7 +432,7 @@ impl<R, D: FnMut(R)> InOrder<R, D> {
         i: usize,
         result: R,
         progress: Option<&(dyn Fn(u64) + Sync)>,
-        bytes: impl Fn(usize) -> usize,
+        bytes: impl Fn(usize) -> u64,
     ) {
         let k = i - self.first;
         if self.pending.len() <= k {
@@ -387,7 +444,7 @@ impl<R, D: FnMut(R)> InOrder<R, D> {
                 (self.done)(result);
             }
             if let Some(progress) = progress {
-                progress(bytes(self.first) as u64);
+                progress(bytes(self.first));
             }
             self.first += 1;
         }

@@ -152,7 +152,8 @@ fn write_tail(
         out_itemsize: size,
         max_itemsize,
         keys_in_output_order: true,
-        after_window: &release,
+        release: &release,
+        announce: &|_| {},
         progress,
     };
     stream::run(

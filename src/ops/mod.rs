@@ -17,7 +17,8 @@
 //! case the output is Fortran too — what numpy's `a[expr].copy(order='K')` gives for a sliced
 //! Fortran array.
 //!
-//! Casts, concatenation and appends stream with bounded memory through `stream` and write
+//! Casts, concatenation and appends stream with bounded memory through `stream` (the engine's
+//! streaming skeleton, blocks of output taken in order without a barrier per window) and write
 //! through [`AtomicFile`](crate::AtomicFile) (or, for an in-place append, in the crash-safe
 //! order described in [`mod@append`]).
 

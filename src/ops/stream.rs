@@ -3,20 +3,23 @@
 //! sources (casting, byte-swapping and re-ordering on the way) and handed to a sink that
 //! writes each block at its offset.
 //!
-//! Blocks come from a [`ChunkPlan`] over the output elements and run window by window (about
-//! [`WINDOW_BYTES`] of output), so resident memory stays bounded: each thread owns one block
-//! buffer, and the source pages of a finished window are released. A safe cast that fails
-//! reports the failure with the smallest key (the C-order index) over all blocks, so the
-//! error is the same whatever the thread count.
+//! Blocks come from a [`ChunkPlan`] over the output elements and stream through the engine's
+//! skeleton ([`stream_blocks`]: in order from a shared counter, no barrier between windows
+//! of about [`WINDOW_BYTES`] of output), so resident memory stays
+//! bounded: each thread owns one block buffer, the source pages behind a finished window are
+//! released and those of the next asked for. A safe cast that fails reports the failure with
+//! the smallest key (the C-order index) over all blocks, so the error is the same whatever
+//! the thread count.
 
 use std::cell::RefCell;
 use std::ops::Range;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rayon::prelude::*;
 
 use crate::array::NpyFile;
 use crate::dtype::DType;
-use crate::engine::{ChunkPlan, WINDOW_BYTES};
+use crate::engine::{ChunkPlan, Paging, WINDOW_BYTES, stream_blocks};
 use crate::error::{Error, ErrorKind, Result};
 use crate::header::Order;
 use crate::ops::cast::{CastMode, cast_bytes};
@@ -206,19 +209,47 @@ pub(crate) struct Pass<'a> {
     pub(crate) out_itemsize: usize,
     /// Largest element size involved (sets the block size).
     pub(crate) max_itemsize: usize,
-    /// True when failure keys grow with the output position, so the first failing window
-    /// holds the answer and the pass can stop there.
+    /// True when failure keys grow with the output position, so the first failing block
+    /// holds the answer and the blocks after it need not run.
     pub(crate) keys_in_output_order: bool,
-    /// Called after each window with the output element range it covered (release source
-    /// pages, prefetch the next ones).
-    pub(crate) after_window: &'a (dyn Fn(Range<usize>) + Sync),
-    /// Called after each window with the output bytes it produced.
+    /// Called once for each window of output elements when every block of it is done:
+    /// release the source pages it read.
+    pub(crate) release: &'a (dyn Fn(Range<usize>) + Sync),
+    /// Called with the window of output elements after the one being filled: ask for the
+    /// source pages it will read.
+    pub(crate) announce: &'a (dyn Fn(Range<usize>) + Sync),
+    /// Called after each block, in order, with the output bytes it produced.
     pub(crate) progress: Option<&'a (dyn Fn(u64) + Sync)>,
+}
+
+/// A pass's [`Paging`]: windows of blocks as ranges of output elements.
+struct OutputPaging<'a> {
+    pass: &'a Pass<'a>,
+    plan: &'a ChunkPlan,
+}
+
+impl OutputPaging<'_> {
+    fn elements(&self, blocks: Range<usize>) -> Range<usize> {
+        self.plan.block(blocks.start).start..self.plan.block(blocks.end - 1).end
+    }
+}
+
+impl Paging for OutputPaging<'_> {
+    fn release(&self, blocks: Range<usize>) {
+        (self.pass.release)(self.elements(blocks));
+    }
+
+    fn announce(&self, blocks: Range<usize>) {
+        (self.pass.announce)(self.elements(blocks));
+    }
 }
 
 /// Run a pass: `fill(range, out)` produces the output elements `range` into `out`,
 /// `sink(element_offset, bytes)` writes them. Blocks run in parallel; the first failure by
-/// key is returned as an error built by `on_failure`.
+/// key is returned as an error built by `on_failure`, or else the first write error in
+/// block order. After a write error, and after a failure when keys grow with the output
+/// position, later blocks are skipped (the blocks before still run: one of them may hold a
+/// smaller key).
 pub(crate) fn run(
     pass: &Pass<'_>,
     fill: impl Fn(Range<usize>, &mut [u8]) -> std::result::Result<(), Failure> + Sync,
@@ -226,51 +257,55 @@ pub(crate) fn run(
     on_failure: impl Fn(Failure) -> Error,
 ) -> Result<()> {
     let plan = ChunkPlan::new(pass.elements, pass.max_itemsize.max(1));
-    let block_bytes = plan.block_units() * plan.unit_bytes();
-    let per_window = (WINDOW_BYTES / block_bytes.max(1)).max(1);
-    let n = plan.num_blocks();
+    let paging = OutputPaging { pass, plan: &plan };
+    // Blocks after this one are skipped.
+    let last_needed = AtomicUsize::new(usize::MAX);
     let mut worst: Option<Failure> = None;
-    let mut start = 0;
-    while start < n {
-        let window = start..(start + per_window).min(n);
-        let results: Vec<Result<(), BlockError>> = window
-            .clone()
-            .into_par_iter()
-            .map(|i| {
-                let range = plan.block(i);
-                let len = range.len() * pass.out_itemsize;
-                BLOCK.with_borrow_mut(|buf| {
-                    buf.resize(len.div_ceil(16), 0);
-                    let out = &mut bytemuck::cast_slice_mut::<u128, u8>(buf)[..len];
-                    fill(range.clone(), out).map_err(BlockError::Failure)?;
-                    sink(range.start, out).map_err(BlockError::Io)
-                })
-            })
-            .collect();
-        for r in results {
-            match r {
-                Ok(()) => {}
-                Err(BlockError::Io(e)) => return Err(e),
-                Err(BlockError::Failure(f)) => {
-                    if worst.as_ref().is_none_or(|w| f.key < w.key) {
-                        worst = Some(f);
-                    }
+    let mut io: Option<Error> = None;
+    stream_blocks(
+        &plan,
+        &paging,
+        pass.progress,
+        |b| (plan.block(b).len() * pass.out_itemsize) as u64,
+        |_| (),
+        |(), i| {
+            if i > last_needed.load(Ordering::Relaxed) {
+                return Ok(());
+            }
+            let range = plan.block(i);
+            let len = range.len() * pass.out_itemsize;
+            let result = BLOCK.with_borrow_mut(|buf| {
+                buf.resize(len.div_ceil(16), 0);
+                let out = &mut bytemuck::cast_slice_mut::<u128, u8>(buf)[..len];
+                fill(range.clone(), out).map_err(BlockError::Failure)?;
+                sink(range.start, out).map_err(BlockError::Io)
+            });
+            let stop = match &result {
+                Err(BlockError::Io(_)) => true,
+                Err(BlockError::Failure(_)) => pass.keys_in_output_order,
+                Ok(()) => false,
+            };
+            if stop {
+                last_needed.fetch_min(i, Ordering::Relaxed);
+            }
+            result
+        },
+        |result| match result {
+            Ok(()) => {}
+            Err(BlockError::Io(e)) => {
+                io.get_or_insert(e);
+            }
+            Err(BlockError::Failure(f)) => {
+                if worst.as_ref().is_none_or(|w| f.key < w.key) {
+                    worst = Some(f);
                 }
             }
-        }
-        let covered = plan.block(window.start).start..plan.block(window.end - 1).end;
-        (pass.after_window)(covered.clone());
-        if let Some(progress) = pass.progress {
-            progress((covered.len() * pass.out_itemsize) as u64);
-        }
-        if worst.is_some() && pass.keys_in_output_order {
-            break;
-        }
-        start = window.end;
-    }
-    match worst {
-        Some(f) => Err(on_failure(f)),
-        None => Ok(()),
+        },
+    );
+    match (worst, io) {
+        (Some(f), _) => Err(on_failure(f)),
+        (None, Some(e)) => Err(e),
+        (None, None) => Ok(()),
     }
 }
 
@@ -321,15 +356,22 @@ pub(crate) fn write_output(
         .chain([osize])
         .max()
         .unwrap_or(1);
-    let after_window = |done: Range<usize>| {
+    // Contiguous sources are read in output order: their pages follow the windows. Others
+    // are read all over: released whole after each window.
+    let release = |done: Range<usize>| {
         for s in sources {
             if contiguous {
                 let size = s.dtype().itemsize();
                 s.release(done.start * size, done.len() * size);
-                s.will_need(done.end * size, done.len() * size);
             } else {
                 s.release(0, s.bytes().len());
             }
+        }
+    };
+    let announce = |ahead: Range<usize>| {
+        for s in sources.iter().filter(|_| contiguous) {
+            let size = s.dtype().itemsize();
+            s.will_need(ahead.start * size, ahead.len() * size);
         }
     };
     let pass = Pass {
@@ -337,7 +379,8 @@ pub(crate) fn write_output(
         out_itemsize: osize,
         max_itemsize,
         keys_in_output_order,
-        after_window: &after_window,
+        release: &release,
+        announce: &announce,
         progress: out.progress,
     };
     write_file(out, |handle, base| {
