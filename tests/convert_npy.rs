@@ -156,25 +156,28 @@ fn safe_cast_reports_the_first_unfit_value_of_many_blocks_whatever_the_thread_co
     drop(a);
     let input = NpyFile::open(&src).unwrap();
     for threads in [1, 2, 3, 8] {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap();
-        let opts = NpyOptions {
-            dtype: Some(DType::parse("i4").unwrap()),
-            ..NpyOptions::default()
-        };
-        let out = dir.path().join("o.npy");
-        let e = pool
-            .install(|| npy_to_npy(&input, &out, &opts, Overwrite::Refuse, None))
-            .unwrap_err();
-        let msg = e.to_string();
+        let msg = failed_int32_cast(&input, &dir.path().join("o.npy"), threads);
         assert!(
             msg.contains("inf at index 700000"),
             "{threads} threads: {msg}"
         );
     }
     assert_eq!(listing(dir.path()), ["c.npy"]);
+}
+
+/// The error of a safe cast of `input` to int32 into `out` on a pool of `threads` threads.
+fn failed_int32_cast(input: &NpyFile, out: &std::path::Path, threads: usize) -> String {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap();
+    let opts = NpyOptions {
+        dtype: Some(DType::parse("i4").unwrap()),
+        ..NpyOptions::default()
+    };
+    pool.install(|| npy_to_npy(input, out, &opts, Overwrite::Refuse, None))
+        .unwrap_err()
+        .to_string()
 }
 
 #[test]
@@ -194,26 +197,7 @@ fn safe_cast_reports_the_first_index_in_c_order_for_fortran_files() {
     drop(a);
     let input = NpyFile::open(&src).unwrap();
     for threads in [1, 2] {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap();
-        let opts = NpyOptions {
-            dtype: Some(DType::parse("i4").unwrap()),
-            ..NpyOptions::default()
-        };
-        let e = pool
-            .install(|| {
-                npy_to_npy(
-                    &input,
-                    &dir.path().join("o.npy"),
-                    &opts,
-                    Overwrite::Refuse,
-                    None,
-                )
-            })
-            .unwrap_err();
-        let msg = e.to_string();
+        let msg = failed_int32_cast(&input, &dir.path().join("o.npy"), threads);
         assert!(msg.contains("nan at index 70001"), "{msg}");
     }
     assert_eq!(listing(dir.path()), ["f.npy"]);
