@@ -125,6 +125,39 @@ fn slice_views_and_files_equal_numpy_for_the_expression_table() {
 }
 
 #[test]
+fn slices_spanning_many_windows_and_blocks_equal_the_view_with_1_and_3_threads() {
+    // 88 MiB of int64, C and Fortran: each selection streams through two or three windows of
+    // output, many blocks each, whose input spans are released behind the readers.
+    let dir = tempfile::tempdir().unwrap();
+    for order in [Order::C, Order::Fortran] {
+        let src = dir.path().join("big.npy");
+        let mut a = NpyArray::<i64>::create(&src, &[10_000, 1100], order).unwrap();
+        for (i, x) in a.as_slice_mut().unwrap().iter_mut().enumerate() {
+            *x = i as i64;
+        }
+        a.persist().unwrap();
+        for expr in ["::-1, 1::3", "9000:100:-2, ::-2"] {
+            let want: Vec<i64> = a.slice(expr).unwrap().iter().copied().collect();
+            let selection = SliceExpr::parse(expr)
+                .and_then(|e| e.resolve(a.shape()))
+                .unwrap();
+            for threads in [1, 3] {
+                let out = dir.path().join("out.npy");
+                let pool = rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .build()
+                    .unwrap();
+                let options = OutputOptions::new().overwrite(Overwrite::Replace);
+                pool.install(|| slice_to_file(a.file(), &selection, &out, &options))
+                    .unwrap();
+                let (_, got) = read_i64(&out);
+                assert!(got == want, "{expr:?} {order:?} {threads} threads");
+            }
+        }
+    }
+}
+
+#[test]
 fn slice_cli_copies_bytes_for_every_dtype_byte_order_and_memory_order() {
     let exprs = ["1:6:2, ::-1", "-1", "..., ::-4", "::-3, 2"];
     let dir = tempfile::tempdir().unwrap();

@@ -129,6 +129,10 @@ impl<'a> OutputOptions<'a> {
         self.overwrite
     }
 
+    pub(crate) fn progress_hook(&self) -> Option<&'a (dyn Fn(u64) + Sync)> {
+        self.progress
+    }
+
     pub(crate) fn report(&self, bytes: usize) {
         if let Some(progress) = self.progress {
             progress(bytes as u64);

@@ -6,14 +6,16 @@
 //! walk over the input in its memory order (C, or F seen as C with the axes reversed), with
 //! contiguous inner runs merged into single `memcpy`s.
 
+use std::ops::Range;
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use ndarray::ArrayViewD;
-use rayon::prelude::*;
 
 use super::{OUT_WINDOW_BYTES, OutputOptions, Selection, SliceExpr};
 use crate::array::{NpyArray, NpyFile};
 use crate::dtype::Element;
+use crate::engine::{ChunkPlan, Paging, stream_blocks};
 use crate::error::{Result, ResultExt};
 use crate::header::Order;
 
@@ -214,10 +216,13 @@ impl StridedWalk {
         (span as f64 / (self.len * self.itemsize).max(1) as f64).max(1.0)
     }
 
-    /// The whole copy: output windows one after the other, blocks of a window in parallel,
+    /// The whole copy, through the engine's streaming skeleton: blocks of output in order,
     /// each gathered into a per-thread buffer and written with `pwrite` (writing through a
-    /// mapping of the new file would cost a page fault per 4 KiB); the input pages a window
-    /// read are released after it, so resident memory stays bounded.
+    /// mapping of the new file would cost a page fault per 4 KiB), windows of output sized to
+    /// cover about one engine window of input; the input pages a window read are released
+    /// once all its blocks are done, and those of the window after the current one asked for
+    /// ahead, so resident memory stays bounded. After a write error the later blocks are
+    /// skipped, and the first error in block order is returned.
     pub(crate) fn copy_windowed(
         &self,
         input: &NpyFile,
@@ -230,34 +235,79 @@ impl StridedWalk {
         }
         let window_elems = ((OUT_WINDOW_BYTES as f64 / self.expansion()) as usize / isz).max(1);
         let block_elems = (window_elems / 16).clamp((64 << 10) / isz, (1 << 20) / isz);
+        let plan = ChunkPlan::with_block_units(self.len, isz, block_elems)
+            .with_window_blocks((window_elems / block_elems).max(1));
         let src = input.bytes();
-        let mut window_start = 0;
-        while window_start < self.len {
-            let window_end = (window_start + window_elems).min(self.len);
-            let blocks = (window_end - window_start).div_ceil(block_elems);
-            // Ask the kernel to read the next window's input while this one is copied.
-            let next_end = (window_end + window_elems).min(self.len);
-            if window_end < next_end {
-                let (a, b) = (self.offset_of(window_end), self.offset_of(next_end - 1));
-                input.will_need(a.min(b), a.abs_diff(b) + isz);
-            }
-            let spans: Vec<(usize, usize)> = (0..blocks)
-                .into_par_iter()
-                .map_init(Vec::new, |buf, b| {
-                    let first = window_start + b * block_elems;
-                    let last = (first + block_elems).min(window_end);
-                    buf.resize((last - first) * isz, 0);
-                    let span = self.copy_range(src, first, buf);
-                    output.write_at(first * isz, buf).map(|()| span)
-                })
-                .collect::<Result<_>>()?;
-            let lo = spans.iter().map(|s| s.0).min().unwrap_or(0);
-            let hi = spans.iter().map(|s| s.1).max().unwrap_or(0);
-            input.release(lo, hi.saturating_sub(lo));
-            options.report((window_end - window_start) * isz);
-            window_start = window_end;
+        let paging = InputPaging {
+            walk: self,
+            input,
+            plan: &plan,
+            spans: (0..plan.num_blocks())
+                .map(|_| (AtomicUsize::new(usize::MAX), AtomicUsize::new(0)))
+                .collect(),
+        };
+        let failed = AtomicUsize::new(usize::MAX);
+        let mut first_error = None;
+        stream_blocks(
+            &plan,
+            &paging,
+            options.progress_hook(),
+            |b| (plan.block(b).len() * isz) as u64,
+            |_| Vec::new(),
+            |buf, b| {
+                if b > failed.load(Ordering::Relaxed) {
+                    return Ok(());
+                }
+                let block = plan.block(b);
+                buf.resize(block.len() * isz, 0);
+                let (lo, hi) = self.copy_range(src, block.start, buf);
+                paging.spans[b].0.store(lo, Ordering::Relaxed);
+                paging.spans[b].1.store(hi, Ordering::Relaxed);
+                let written = output.write_at(block.start * isz, buf);
+                if written.is_err() {
+                    failed.fetch_min(b, Ordering::Relaxed);
+                }
+                written
+            },
+            |written| {
+                if let Err(e) = written {
+                    first_error.get_or_insert(e);
+                }
+            },
+        );
+        first_error.map_or(Ok(()), Err)
+    }
+}
+
+/// The input pages of a strided copy, a window of output blocks at a time: released over the
+/// byte spans the blocks read (recorded as they ran), asked for between the input offsets of
+/// the window's first and last elements.
+struct InputPaging<'a> {
+    walk: &'a StridedWalk,
+    input: &'a NpyFile,
+    plan: &'a ChunkPlan,
+    /// The input byte span `(lo, hi)` each block read (`(MAX, 0)` until it ran).
+    spans: Vec<(AtomicUsize, AtomicUsize)>,
+}
+
+impl Paging for InputPaging<'_> {
+    fn release(&self, blocks: Range<usize>) {
+        let spans = &self.spans[blocks];
+        let lo = spans.iter().map(|s| s.0.load(Ordering::Relaxed)).min();
+        let hi = spans.iter().map(|s| s.1.load(Ordering::Relaxed)).max();
+        if let (Some(lo), Some(hi)) = (lo, hi)
+            && lo < hi
+        {
+            self.input.release(lo, hi - lo);
         }
-        Ok(())
+    }
+
+    fn announce(&self, blocks: Range<usize>) {
+        let first = self.plan.block(blocks.start).start;
+        let last = self.plan.block(blocks.end - 1).end - 1;
+        let (a, b) = (self.walk.offset_of(first), self.walk.offset_of(last));
+        self.input
+            .will_need(a.min(b), a.abs_diff(b) + self.walk.itemsize);
     }
 }
 
