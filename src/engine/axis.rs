@@ -71,8 +71,6 @@ pub fn stats_axis(
     let mut along = crate::dispatch_scalar!(file.dtype().scalar(), T => {
         <T as crate::engine::reducible::Reducible>::stats_axis(file, axis, ddof, options)
     });
-    // The per-column scans count non-zero elements anyway (a small share of their work); the
-    // option only decides what is reported.
     along.stats = along.stats.into_iter().map(|s| options.report(s)).collect();
     Ok(along)
 }
@@ -153,6 +151,13 @@ pub(crate) fn axis_real<T: Real>(
     let size = T::SCALAR.size();
     let mut results: Vec<Partial<T>> = vec![Partial::default(); l.outer * l.inner];
     let driver = options.driver(file);
+    // The scans with or without the non-zero counts.
+    type Scan<T> = fn(&[u8], bool, u64, &IndexMap) -> Partial<T>;
+    type ColumnScan<T> = fn(&[T], usize, u64) -> Vec<Partial<T>>;
+    let (partial, columns): (Scan<T>, ColumnScan<T>) = match options.counts_nonzero() {
+        true => (partial_of_bytes::<T, true>, column_partials::<T, true>),
+        false => (partial_of_bytes::<T, false>, column_partials::<T, false>),
+    };
     if file.is_empty() {
         // Nothing to read: every output (if any) is the statistics of nothing.
     } else if l.inner == 1 {
@@ -166,10 +171,7 @@ pub(crate) fn axis_real<T: Real>(
                         let b = &bytes
                             [(seg.start - block.start) * size..(seg.end - block.start) * size];
                         let first = (seg.start - o * l.len) as u64;
-                        (
-                            o,
-                            partial_of_bytes::<T, true>(b, native, first, &IndexMap::Identity),
-                        )
+                        (o, partial(b, native, first, &IndexMap::Identity))
                     })
                     .collect::<Vec<_>>()
             },
@@ -201,7 +203,7 @@ pub(crate) fn axis_real<T: Real>(
                             // The whole segment at once (copied only if swapped or unaligned).
                             let elements = (rows.len() * l.inner).max(1);
                             for_each_run::<T>(b, native, elements, |_, xs| {
-                                parts = column_partials(xs, l.inner, j0 as u64);
+                                parts = columns(xs, l.inner, j0 as u64);
                             });
                         } else {
                             let mut scratch = Columns::new(l.inner);

@@ -52,14 +52,19 @@ const RUN_BYTES: usize = 32 << 10;
 const GUARD: f64 = 16.0;
 
 /// Statistics of each column of `xs`, whole rows of `inner` elements, the first row at index
-/// `j0` along the reduced axis.
-pub(crate) fn column_partials<T: Real>(xs: &[T], inner: usize, j0: u64) -> Vec<Partial<T>> {
+/// `j0` along the reduced axis; without `NONZERO` the non-zero counts are left incomplete
+/// (the caller reports none).
+pub(crate) fn column_partials<T: Real, const NONZERO: bool>(
+    xs: &[T],
+    inner: usize,
+    j0: u64,
+) -> Vec<Partial<T>> {
     let run_rows = (RUN_BYTES / (inner * std::mem::size_of::<T>())).clamp(1, 1 << 16);
-    column_partials_in_runs(xs, inner, j0, run_rows)
+    column_partials_in_runs::<T, NONZERO>(xs, inner, j0, run_rows)
 }
 
 /// [`column_partials`] with runs of `run_rows` rows (tests use short runs).
-fn column_partials_in_runs<T: Real>(
+fn column_partials_in_runs<T: Real, const NONZERO: bool>(
     xs: &[T],
     inner: usize,
     j0: u64,
@@ -73,7 +78,7 @@ fn column_partials_in_runs<T: Real>(
         if r == 0 {
             touch(run);
         }
-        groups.fold_run(run, next_runs.next().unwrap_or(&[]), inner, r * run_rows);
+        groups.fold_run::<NONZERO>(run, next_runs.next().unwrap_or(&[]), inner, r * run_rows);
     }
     let block = Block {
         xs,
@@ -113,15 +118,15 @@ impl<T: Real> Groups<T> {
 
     /// Fold in the run whose first row is row `first` of the block (`next`: the run after
     /// it, to prefetch).
-    fn fold_run(&mut self, run: &[T], next: &[T], inner: usize, first: usize) {
+    fn fold_run<const NONZERO: bool>(&mut self, run: &[T], next: &[T], inner: usize, first: usize) {
         for group in &mut self.full {
-            simd::column_run(group, run, next, inner, first);
+            simd::column_run::<T, GROUP, NONZERO>(group, run, next, inner, first);
         }
         if let Some(group) = &mut self.half {
-            simd::column_run(group, run, next, inner, first);
+            simd::column_run::<T, { GROUP / 2 }, NONZERO>(group, run, next, inner, first);
         }
         for group in &mut self.single {
-            simd::column_run(group, run, next, inner, first);
+            simd::column_run::<T, 1, NONZERO>(group, run, next, inner, first);
         }
     }
 
@@ -313,14 +318,21 @@ impl<T: Real, const W: usize> Group<T, W> {
     /// of the rows `next` meanwhile: the groups together prefetch the next run, so it arrives
     /// while this one is computed on, and stays in cache for all the groups.
     #[inline(always)]
-    pub(crate) fn fold_run(&mut self, run: &[T], next: &[T], inner: usize, first: usize) {
+    pub(crate) fn fold_run<const NONZERO: bool>(
+        &mut self,
+        run: &[T],
+        next: &[T],
+        inner: usize,
+        first: usize,
+    ) {
         let next_bytes: &[u8] = bytemuck::cast_slice(next);
-        let simd = T::simd_column_scan(run, next_bytes, inner, self.c0, &self.shift);
-        let mut sums =
-            simd.unwrap_or_else(|| scan::<T, W, false>(run, next, inner, self.c0, &self.shift));
+        let simd = T::simd_column_scan::<W, NONZERO>(run, next_bytes, inner, self.c0, &self.shift);
+        let mut sums = simd.unwrap_or_else(|| {
+            scan::<T, W, false, NONZERO>(run, next, inner, self.c0, &self.shift)
+        });
         if sums.s1.iter().any(|s| s.is_nan()) {
             // A NaN in the run (or inf - inf): again, skipping and counting NaN.
-            sums = scan::<T, W, true>(run, &[], inner, self.c0, &self.shift);
+            sums = scan::<T, W, true, NONZERO>(run, &[], inner, self.c0, &self.shift);
         }
         let rows = (run.len() / inner) as u32;
         self.s1.add(&sums.s1);
@@ -356,9 +368,9 @@ impl<T: Real, const W: usize> Group<T, W> {
 
 /// The sums of columns `c0..c0 + W` over the rows `run`, prefetching a part of the rows
 /// `next`. `SKIP_NAN = false` neither tests nor counts NaN: a NaN then shows as a NaN
-/// `s1`.
+/// `s1`. `NONZERO = false` leaves the non-zero counts out (0).
 #[inline(always)]
-fn scan<T: Real, const W: usize, const SKIP_NAN: bool>(
+fn scan<T: Real, const W: usize, const SKIP_NAN: bool, const NONZERO: bool>(
     run: &[T],
     next: &[T],
     inner: usize,
@@ -394,7 +406,9 @@ fn scan<T: Real, const W: usize, const SKIP_NAN: bool>(
             s.s2[j] = d.mul_add(d, s.s2[j]);
             s.min[j] = if v.less(s.min[j]) { v } else { s.min[j] };
             s.max[j] = if s.max[j].less(v) { v } else { s.max[j] };
-            s.nonzero[j] += v.is_nonzero() as u32;
+            if NONZERO {
+                s.nonzero[j] += v.is_nonzero() as u32;
+            }
         }
     }
     s
@@ -503,7 +517,21 @@ mod tests {
         let xs: Vec<T> = (0..rows * inner)
             .map(|i| of(columns[i % inner][i / inner]))
             .collect();
-        let fast = column_partials_in_runs(&xs, inner, j0, run_rows);
+        let fast = column_partials_in_runs::<T, true>(&xs, inner, j0, run_rows);
+        // Without the non-zero counts: the same partials but for the counts.
+        let uncounted = column_partials_in_runs::<T, false>(&xs, inner, j0, run_rows);
+        for (counted, uncounted) in fast.iter().zip(&uncounted) {
+            let rest = |p: &Partial<T>| {
+                format!(
+                    "{:?}",
+                    Partial {
+                        nonzero: 0,
+                        ..p.clone()
+                    }
+                )
+            };
+            prop_assert_eq!(rest(counted), rest(uncounted));
+        }
         for (c, partial) in fast.iter().enumerate() {
             let column: Vec<f64> = (0..rows).map(|r| xs[r * inner + c].to_f64()).collect();
             let elems: Vec<Elem> = column.iter().map(|&x| Elem::Float(x)).collect();
@@ -556,10 +584,12 @@ mod tests {
         ) {
             let run: Vec<f32> = values.iter().copied().cycle().take(rows * inner).collect();
             let next: Vec<u8> = vec![0; next_rows * inner * 4];
-            let Some(fast) = f32::simd_column_scan(&run, &next, inner, c0, &shift) else {
+            let Some(fast) = f32::simd_column_scan::<8, true>(&run, &next, inner, c0, &shift) else {
                 return Ok(()); // no hand-written scan on this machine
             };
-            let slow = scan::<f32, 8, false>(&run, &[], inner, c0, &shift);
+            let slow = scan::<f32, 8, false, true>(&run, &[], inner, c0, &shift);
+            let uncounted = f32::simd_column_scan::<8, false>(&run, &next, inner, c0, &shift);
+            prop_assert_eq!(uncounted.map(|u| (u.nonzero, u.s2.map(f64::to_bits))), Some(([0; 8], fast.s2.map(f64::to_bits))));
             // NaN sums only say "rescan this run", whatever their payload.
             let sum_bits = |s: &[f64; 8]| s.map(|x| if x.is_nan() { f64::NAN.to_bits() } else { x.to_bits() });
             prop_assert_eq!(sum_bits(&fast.s1), sum_bits(&slow.s1));
@@ -588,10 +618,12 @@ mod tests {
         ) {
             let run: Vec<f16> = values.iter().map(|&x| f16::from_f32(x)).cycle().take(rows * inner).collect();
             let next: Vec<u8> = vec![0; 3 * inner * 2];
-            let Some(fast) = f16::simd_column_scan(&run, &next, inner, c0, &shift) else {
+            let Some(fast) = f16::simd_column_scan::<8, true>(&run, &next, inner, c0, &shift) else {
                 return Ok(()); // no hand-written scan on this machine
             };
-            let slow = scan::<f16, 8, false>(&run, &[], inner, c0, &shift);
+            let slow = scan::<f16, 8, false, true>(&run, &[], inner, c0, &shift);
+            let uncounted = f16::simd_column_scan::<8, false>(&run, &next, inner, c0, &shift);
+            prop_assert_eq!(uncounted.map(|u| (u.nonzero, u.s2.map(f64::to_bits))), Some(([0; 8], fast.s2.map(f64::to_bits))));
             let sum_bits = |s: &[f64; 8]| s.map(|x| if x.is_nan() { f64::NAN.to_bits() } else { x.to_bits() });
             prop_assert_eq!(sum_bits(&fast.s1), sum_bits(&slow.s1));
             prop_assert_eq!(sum_bits(&fast.s2), sum_bits(&slow.s2));
@@ -614,8 +646,8 @@ mod tests {
         let runs: Vec<&[T]> = xs.chunks(7 * W).collect();
         for (r, run) in runs.iter().enumerate() {
             let next = runs.get(r + 1).copied().unwrap_or(&[]);
-            simd::column_run_baseline(&mut base, run, next, W, r * 7);
-            simd::column_run(&mut fast, run, next, W, r * 7);
+            simd::column_run_baseline::<T, W, true>(&mut base, run, next, W, r * 7);
+            simd::column_run::<T, W, true>(&mut fast, run, next, W, r * 7);
         }
         let key = |g: &Group<T, W>| {
             let lanes: Vec<_> = (0..W).map(|j| g.s1.lane(j)).collect();

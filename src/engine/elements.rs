@@ -9,7 +9,7 @@ use half::f16;
 
 use crate::dtype::{Bool, Element, swap_bytes_in_place};
 use crate::engine::columns::RunSums;
-use crate::engine::simd::{self, LeafLanes};
+use crate::engine::simd::{self, LeafLanes, column_scan_f16, column_scan_f32};
 use crate::engine::stats::Value;
 
 /// Elements per run: a run of `f64` (16 KiB) stays in L1 while a kernel makes its few passes
@@ -101,8 +101,9 @@ pub(crate) trait Real: Element {
     /// The scan of a run of rows over the `W` columns `c0..c0 + W` (no NaN skipping: a NaN
     /// shows as a NaN sum) in explicit SIMD, prefetching its share of the rows `next`, or
     /// `None` where there is none for this type, width and machine. Must give the same bits
-    /// as the portable scan in [`columns`](crate::engine::columns).
-    fn simd_column_scan<const W: usize>(
+    /// as the portable scan in [`columns`](crate::engine::columns); without `NONZERO` the
+    /// non-zero counts may be left out (0).
+    fn simd_column_scan<const W: usize, const NONZERO: bool>(
         run: &[Self],
         next: &[u8],
         inner: usize,
@@ -229,19 +230,19 @@ impl Real for Bool {
     }
 }
 
-/// For float types without a SIMD column scan.
-fn no_column_scan<T, const W: usize>(
-    _run: &[T],
+/// For `f64`, which has no SIMD column scan.
+fn no_column_scan<const W: usize, const NONZERO: bool>(
+    _run: &[f64],
     _next: &[u8],
     _inner: usize,
     _c0: usize,
     _shift: &[f64; W],
-) -> Option<RunSums<T, W>> {
+) -> Option<RunSums<f64, W>> {
     None
 }
 
 macro_rules! real_float {
-    ($($t:ty => $variant:ident, $leaf:path, $run:ident, $column_scan:path),*) => {$(
+    ($($t:ty => $variant:ident, $leaf:path, $run:ident, $column_scan:ident),*) => {$(
         impl Real for $t {
             const IS_FLOAT: bool = true;
             const MIN_INIT: Self = <$t>::INFINITY;
@@ -267,22 +268,22 @@ macro_rules! real_float {
                 simd::$run::<NONZERO>(xs, shift)
             }
             #[inline(always)]
-            fn simd_column_scan<const W: usize>(
+            fn simd_column_scan<const W: usize, const NONZERO: bool>(
                 run: &[Self],
                 next: &[u8],
                 inner: usize,
                 c0: usize,
                 shift: &[f64; W],
             ) -> Option<RunSums<Self, W>> {
-                $column_scan(run, next, inner, c0, shift)
+                $column_scan::<W, NONZERO>(run, next, inner, c0, shift)
             }
         }
     )*};
 }
 real_float!(
-    f32 => F32, simd::scan_f32::<true>, scan_f32, simd::column_scan_f32,
+    f32 => F32, simd::scan_f32::<true>, scan_f32, column_scan_f32,
     f64 => Float, simd::leaf_f64, run_f64, no_column_scan,
-    f16 => Float, simd::scan_f16::<true>, scan_f16, simd::column_scan_f16
+    f16 => Float, simd::scan_f16::<true>, scan_f16, column_scan_f16
 );
 
 #[cfg(test)]

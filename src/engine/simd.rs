@@ -211,7 +211,7 @@ pub(crate) fn half_bin_estimates(
 /// same operations in the same order (the scan's `mul_add` becomes one instruction instead of a
 /// call), so the same bits, in about a third of the instructions (256-bit registers, no
 /// register copies).
-pub(crate) fn column_run<T: Real, const W: usize>(
+pub(crate) fn column_run<T: Real, const W: usize, const NONZERO: bool>(
     group: &mut Group<T, W>,
     run: &[T],
     next: &[T],
@@ -221,17 +221,18 @@ pub(crate) fn column_run<T: Real, const W: usize>(
     #[cfg(target_arch = "x86_64")]
     if has_avx2_fma() {
         // SAFETY: `column_run_avx2` needs AVX2 and FMA, and the CPU reported both just above.
-        return unsafe { x86::column_run_avx2(group, run, next, inner, first) };
+        return unsafe { x86::column_run_avx2::<T, W, NONZERO>(group, run, next, inner, first) };
     }
-    column_run_baseline(group, run, next, inner, first);
+    column_run_baseline::<T, W, NONZERO>(group, run, next, inner, first);
 }
 
 /// The scan of a run over `W` `f32` columns ([`Real::simd_column_scan`]): written by hand for
 /// eight columns, AVX2 and FMA; `None` for other widths and on CPUs without them (then the
-/// portable scan runs, with the same bits).
+/// portable scan runs, with the same bits). Without `NONZERO` the non-zero counts are left
+/// out (0).
 ///
 /// [`Real::simd_column_scan`]: crate::engine::elements::Real::simd_column_scan
-pub(crate) fn column_scan_f32<const W: usize>(
+pub(crate) fn column_scan_f32<const W: usize, const NONZERO: bool>(
     run: &[f32],
     next: &[u8],
     inner: usize,
@@ -242,14 +243,16 @@ pub(crate) fn column_scan_f32<const W: usize>(
     if W == 8 && has_avx2_fma() {
         // SAFETY: `column_scan_f32_avx2` needs AVX2 and FMA, and the CPU reported both just
         // above.
-        return Some(unsafe { x86::column_scan_f32_avx2(run, next, inner, c0, shift) });
+        return Some(unsafe {
+            x86::column_scan_f32_avx2::<W, NONZERO>(run, next, inner, c0, shift)
+        });
     }
     let _ = (run, next, inner, c0, shift);
     None
 }
 
 /// [`column_scan_f32`] over `f16` columns (AVX2, FMA and F16C).
-pub(crate) fn column_scan_f16<const W: usize>(
+pub(crate) fn column_scan_f16<const W: usize, const NONZERO: bool>(
     run: &[f16],
     next: &[u8],
     inner: usize,
@@ -260,7 +263,9 @@ pub(crate) fn column_scan_f16<const W: usize>(
     if W == 8 && has_avx2_fma() && has_avx2_f16c() {
         // SAFETY: `column_scan_f16_avx2` needs AVX2, FMA and F16C, and the CPU reported all
         // three just above.
-        return Some(unsafe { x86::column_scan_f16_avx2(run, next, inner, c0, shift) });
+        return Some(unsafe {
+            x86::column_scan_f16_avx2::<W, NONZERO>(run, next, inner, c0, shift)
+        });
     }
     let _ = (run, next, inner, c0, shift);
     None
@@ -269,14 +274,14 @@ pub(crate) fn column_scan_f16<const W: usize>(
 /// [`Group::fold_run`] for the baseline target. Not inlined into its caller: on its own the
 /// loop keeps its accumulators in registers.
 #[inline(never)]
-pub(crate) fn column_run_baseline<T: Real, const W: usize>(
+pub(crate) fn column_run_baseline<T: Real, const W: usize, const NONZERO: bool>(
     group: &mut Group<T, W>,
     run: &[T],
     next: &[T],
     inner: usize,
     first: usize,
 ) {
-    group.fold_run(run, next, inner, first);
+    group.fold_run::<NONZERO>(run, next, inner, first);
 }
 
 /// The statistics of a block of integers ([`partial_of_bytes`]), compiled for AVX2 when the
@@ -401,14 +406,14 @@ mod x86 {
     /// [`Group::fold_run`] compiled with AVX2 and FMA.
     #[target_feature(enable = "avx2,fma")]
     #[inline(never)]
-    pub(super) fn column_run_avx2<T: Real, const W: usize>(
+    pub(super) fn column_run_avx2<T: Real, const W: usize, const NONZERO: bool>(
         group: &mut Group<T, W>,
         run: &[T],
         next: &[T],
         inner: usize,
         first: usize,
     ) {
-        group.fold_run(run, next, inner, first);
+        group.fold_run::<NONZERO>(run, next, inner, first);
     }
 
     /// The sums of a run over eight columns, in registers: `Σd` and `Σd²` in `f64` (lanes
@@ -444,7 +449,11 @@ mod x86 {
         /// the same order per lane, as the portable scan.
         #[inline]
         #[target_feature(enable = "avx2,fma")]
-        fn fold(&mut self, (v, lo, hi): (__m256, __m128, __m128), shift: (__m256d, __m256d)) {
+        fn fold<const NONZERO: bool>(
+            &mut self,
+            (v, lo, hi): (__m256, __m128, __m128),
+            shift: (__m256d, __m256d),
+        ) {
             let d_lo = _mm256_sub_pd(_mm256_cvtps_pd(lo), shift.0);
             let d_hi = _mm256_sub_pd(_mm256_cvtps_pd(hi), shift.1);
             self.s1_lo = _mm256_add_pd(self.s1_lo, d_lo);
@@ -454,9 +463,11 @@ mod x86 {
             // minps(v, min) is `v < min ? v : min`, the portable select; likewise max.
             self.min = _mm256_min_ps(v, self.min);
             self.max = _mm256_max_ps(v, self.max);
-            // A true comparison is all ones (-1): subtracting it counts.
-            let nz = _mm256_cmp_ps::<_CMP_NEQ_UQ>(v, _mm256_setzero_ps());
-            self.nonzero = _mm256_sub_epi32(self.nonzero, _mm256_castps_si256(nz));
+            if NONZERO {
+                // A true comparison is all ones (-1): subtracting it counts.
+                let nz = _mm256_cmp_ps::<_CMP_NEQ_UQ>(v, _mm256_setzero_ps());
+                self.nonzero = _mm256_sub_epi32(self.nonzero, _mm256_castps_si256(nz));
+            }
         }
 
         /// The sums as the portable scan returns them (`narrow`: an extreme's `f32` back in
@@ -517,7 +528,7 @@ mod x86 {
         ) => {
             $(#[$scan_attr])*
             #[target_feature(enable = $features)]
-            pub(super) fn $scan<const W: usize>(
+            pub(super) fn $scan<const W: usize, const NONZERO: bool>(
                 run: &[$t],
                 next: &[u8],
                 inner: usize,
@@ -532,12 +543,12 @@ mod x86 {
                 for (p, rows) in two_rows.by_ref().enumerate() {
                     super::prefetch_to_l2(next, (first_line + p) * 64);
                     let (a, b) = rows.split_at(inner);
-                    lanes.fold($load(&a[c0..c0 + 8]), shift);
-                    lanes.fold($load(&b[c0..c0 + 8]), shift);
+                    lanes.fold::<NONZERO>($load(&a[c0..c0 + 8]), shift);
+                    lanes.fold::<NONZERO>($load(&b[c0..c0 + 8]), shift);
                 }
                 let last = two_rows.remainder();
                 if last.len() >= inner {
-                    lanes.fold($load(&last[c0..c0 + 8]), shift);
+                    lanes.fold::<NONZERO>($load(&last[c0..c0 + 8]), shift);
                 }
                 lanes.sums($narrow)
             }

@@ -176,12 +176,19 @@ impl<'a> PassOptions<'a> {
         self
     }
 
-    /// Leave [`Stats::count_nonzero`] out (`None`): numpy's `nan*` figures do not need it, and
-    /// its compares were about a fifth of the arithmetic of a whole-array pass over floats
-    /// (`mmnpy stats`, which does not print it, leaves it out). Changes nothing else.
+    /// Leave [`Stats::count_nonzero`] out (`None`) of [`stats`] and
+    /// [`stats_axis`](crate::engine::stats_axis): numpy's `nan*` figures do not need it, and
+    /// its compares were about a fifth of the vector operations of the float scans, whole-array
+    /// and per column (`mmnpy stats`, which does not print it, leaves it out). Changes nothing
+    /// else.
     pub fn without_count_nonzero(mut self) -> PassOptions<'a> {
         self.without_count_nonzero = true;
         self
+    }
+
+    /// Whether the pass counts non-zero elements.
+    pub(crate) fn counts_nonzero(&self) -> bool {
+        !self.without_count_nonzero
     }
 
     /// `stats` as these options report it: without the non-zero count when it was left out.
@@ -296,9 +303,9 @@ pub(crate) fn stats_real<T: Real>(
     let native = file.dtype().is_native();
     let index = whole_index_map(file);
     let plan = options.plan(file.len(), T::SCALAR.size());
-    let partial = match options.without_count_nonzero {
-        false => partial_of_bytes::<T, true>,
-        true => partial_of_bytes::<T, false>,
+    let partial = match options.counts_nonzero() {
+        true => partial_of_bytes::<T, true>,
+        false => partial_of_bytes::<T, false>,
     };
     let total = options.driver(file).fold_blocks(
         &plan,

@@ -218,8 +218,24 @@ proptest! {
         // Debug text compares NaN fields as equal.
         let rest = |s: &Stats| format!("{:?}", Stats { count_nonzero: None, ..s.clone() });
         prop_assert_eq!(rest(&without), rest(&with));
-        let along = stats_axis(&file, 0, 0, &counted.without_count_nonzero()).unwrap();
-        prop_assert_eq!(along.stats[0].count_nonzero, None);
+        // Along the axes of a table of 16 columns (the per-column scans).
+        let rows = values.len() / 16;
+        let table_dir = tempfile::tempdir().unwrap();
+        let table = if narrow {
+            let narrow: Vec<f32> = values[..rows * 16].iter().map(|&x| x as f32).collect();
+            file_of(&table_dir, &narrow, &[rows, 16], Order::C, false)
+        } else {
+            file_of(&table_dir, &values[..rows * 16], &[rows, 16], Order::C, false)
+        };
+        for (file, axis) in [(&file, 0), (&table, 0), (&table, 1)] {
+            let with = stats_axis(file, axis, 0, &counted).unwrap();
+            let without = stats_axis(file, axis, 0, &counted.without_count_nonzero()).unwrap();
+            for (with, without) in with.stats.iter().zip(&without.stats) {
+                prop_assert!(with.count_nonzero.is_some());
+                prop_assert_eq!(without.count_nonzero, None);
+                prop_assert_eq!(rest(without), rest(with));
+            }
+        }
     }
 
     #[test]
