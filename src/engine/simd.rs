@@ -748,7 +748,7 @@ mod x86 {
                 } else {
                     // The leaf length hidden from the optimiser: knowing it, it unrolled the
                     // 16 chunks of a leaf in the scan without the non-zero count and spilled
-                    // registers (single-threaded in cache: a third slower than the loop).
+                    // registers (single-threaded in cache: about a quarter slower than the loop).
                     let leaf_len = std::hint::black_box(LEAF);
                     let mut leaves = [[0.0; 3]; LEAVES];
                     for (leaf, xs) in leaves.iter_mut().zip(xs.chunks_exact(leaf_len)) {
