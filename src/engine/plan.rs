@@ -90,6 +90,17 @@ impl ChunkPlan {
         units.start * self.unit_bytes..units.end * self.unit_bytes
     }
 
+    /// The units of the consecutive blocks `blocks` (at least one).
+    pub fn blocks_units(&self, blocks: Range<usize>) -> Range<usize> {
+        self.block(blocks.start).start..self.block(blocks.end - 1).end
+    }
+
+    /// The bytes of the consecutive blocks `blocks` (at least one).
+    pub fn blocks_bytes(&self, blocks: Range<usize>) -> Range<usize> {
+        let units = self.blocks_units(blocks);
+        units.start * self.unit_bytes..units.end * self.unit_bytes
+    }
+
     fn blocks_per_window(&self) -> usize {
         if let Some(blocks) = self.window_blocks {
             return blocks;
@@ -230,19 +241,13 @@ struct SourcePaging<'a> {
     plan: &'a ChunkPlan,
 }
 
-impl SourcePaging<'_> {
-    fn bytes(&self, blocks: Range<usize>) -> Range<usize> {
-        self.plan.block_bytes(blocks.start).start..self.plan.block_bytes(blocks.end - 1).end
-    }
-}
-
 impl Paging for SourcePaging<'_> {
     fn release(&self, blocks: Range<usize>) {
-        self.source.release(self.bytes(blocks));
+        self.source.release(self.plan.blocks_bytes(blocks));
     }
 
     fn announce(&self, blocks: Range<usize>) {
-        self.source.will_need(self.bytes(blocks));
+        self.source.will_need(self.plan.blocks_bytes(blocks));
     }
 }
 
@@ -491,6 +496,18 @@ mod tests {
         announced: Mutex<Vec<Range<usize>>>,
     }
 
+    impl Recording {
+        /// A one-dimensional `u8` source of `bytes`, nothing recorded yet.
+        fn of(bytes: Vec<u8>) -> Recording {
+            Recording {
+                shape: vec![bytes.len()],
+                bytes,
+                released: Mutex::new(Vec::new()),
+                announced: Mutex::new(Vec::new()),
+            }
+        }
+    }
+
     impl Source for Recording {
         fn path(&self) -> &std::path::Path {
             std::path::Path::new("recording")
@@ -519,12 +536,7 @@ mod tests {
     fn the_stream_hands_results_over_in_order_and_advises_each_window_once() {
         let len = 1000;
         for threads in [1, 2, 3, 8] {
-            let source = Recording {
-                bytes: (0..len).map(|k| (k % 251) as u8).collect(),
-                shape: vec![len],
-                released: Mutex::new(Vec::new()),
-                announced: Mutex::new(Vec::new()),
-            };
+            let source = Recording::of((0..len).map(|k| (k % 251) as u8).collect());
             let plan = ChunkPlan::with_block_units(len, 1, 7).with_window_blocks(4);
             let pool = rayon::ThreadPoolBuilder::new()
                 .num_threads(threads)
@@ -582,12 +594,7 @@ mod tests {
     #[test]
     fn a_panicking_block_is_passed_on_and_does_not_hang_the_others() {
         let len = 64;
-        let source = Recording {
-            bytes: vec![0; len],
-            shape: vec![len],
-            released: Mutex::new(Vec::new()),
-            announced: Mutex::new(Vec::new()),
-        };
+        let source = Recording::of(vec![0; len]);
         let plan = ChunkPlan::with_block_units(len, 1, 1).with_window_blocks(2);
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(3)
@@ -615,12 +622,7 @@ mod tests {
         // one below it. That interleaving is rare (rayon steals the oldest task first); this
         // checks that passes of such blocks finish, with the right results.
         let len = 200;
-        let source = Recording {
-            bytes: (0..len).map(|k| k as u8).collect(),
-            shape: vec![len],
-            released: Mutex::new(Vec::new()),
-            announced: Mutex::new(Vec::new()),
-        };
+        let source = Recording::of((0..len).map(|k| k as u8).collect());
         let plan = ChunkPlan::with_block_units(len, 1, 1).with_window_blocks(1);
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(4)

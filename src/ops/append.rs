@@ -32,7 +32,7 @@ use crate::map;
 use crate::ops::Progress;
 use crate::ops::cast::CastMode;
 use crate::ops::cat::Concat;
-use crate::ops::stream::{self, Pass};
+use crate::ops::stream::{self, ElementPaging, Pass};
 use crate::write::{AtomicFile, Overwrite};
 
 /// Append the arrays `sources` to the file `target` along its growth axis, in place. The
@@ -135,25 +135,26 @@ fn write_tail(
     progress: Progress<'_>,
 ) -> Result<()> {
     let size = dtype.itemsize();
-    let max_itemsize = concat
-        .parts()
-        .iter()
-        .map(|s| s.dtype().itemsize())
-        .chain([size])
-        .max()
-        .unwrap_or(1);
+    let plan = stream::output_plan(
+        concat.len(),
+        size,
+        concat.parts().iter().map(|s| s.dtype().itemsize()),
+    );
     let release = |_: std::ops::Range<usize>| {
         for s in concat.parts() {
             s.release(0, s.bytes().len());
         }
     };
-    let pass = Pass {
-        elements: concat.len(),
-        out_itemsize: size,
-        max_itemsize,
-        keys_in_output_order: true,
+    let paging = ElementPaging {
+        plan: &plan,
         release: &release,
         announce: &|_| {},
+    };
+    let pass = Pass {
+        plan,
+        out_itemsize: size,
+        keys_in_output_order: true,
+        paging: &paging,
         progress,
     };
     stream::run(

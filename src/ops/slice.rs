@@ -12,11 +12,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use ndarray::ArrayViewD;
 
+use super::stream::{self, Pass};
 use super::{OUT_WINDOW_BYTES, OutputOptions, Selection, SliceExpr};
 use crate::array::{NpyArray, NpyFile};
 use crate::dtype::Element;
-use crate::engine::{ChunkPlan, Paging, stream_blocks};
-use crate::error::{Result, ResultExt};
+use crate::engine::{ChunkPlan, Paging};
+use crate::error::{Error, Result, ResultExt};
 use crate::header::Order;
 
 impl<T: Element> NpyArray<T> {
@@ -221,8 +222,8 @@ impl StridedWalk {
     /// mapping of the new file would cost a page fault per 4 KiB), windows of output sized to
     /// cover about one engine window of input; the input pages a window read are released
     /// once all its blocks are done, and those of the window after the current one asked for
-    /// ahead, so resident memory stays bounded. After a write error the later blocks are
-    /// skipped, and the first error in block order is returned.
+    /// ahead, so resident memory stays bounded. Blocks run through [`stream::run`], which
+    /// returns the first write error in block order.
     pub(crate) fn copy_windowed(
         &self,
         input: &NpyFile,
@@ -246,36 +247,26 @@ impl StridedWalk {
                 .map(|_| (AtomicUsize::new(usize::MAX), AtomicUsize::new(0)))
                 .collect(),
         };
-        let failed = AtomicUsize::new(usize::MAX);
-        let mut first_error = None;
-        stream_blocks(
-            &plan,
-            &paging,
-            options.progress_hook(),
-            |b| (plan.block(b).len() * isz) as u64,
-            |_| Vec::new(),
-            |buf, b| {
-                if b > failed.load(Ordering::Relaxed) {
-                    return Ok(());
-                }
-                let block = plan.block(b);
-                buf.resize(block.len() * isz, 0);
-                let (lo, hi) = self.copy_range(src, block.start, buf);
-                paging.spans[b].0.store(lo, Ordering::Relaxed);
-                paging.spans[b].1.store(hi, Ordering::Relaxed);
-                let written = output.write_at(block.start * isz, buf);
-                if written.is_err() {
-                    failed.fetch_min(b, Ordering::Relaxed);
-                }
-                written
+        let pass = Pass {
+            plan,
+            out_itemsize: isz,
+            keys_in_output_order: true,
+            paging: &paging,
+            progress: options.progress_hook(),
+        };
+        stream::run(
+            &pass,
+            |range, out| {
+                let span = &paging.spans[range.start / block_elems];
+                let (lo, hi) = self.copy_range(src, range.start, out);
+                span.0.store(lo, Ordering::Relaxed);
+                span.1.store(hi, Ordering::Relaxed);
+                Ok(())
             },
-            |written| {
-                if let Err(e) = written {
-                    first_error.get_or_insert(e);
-                }
-            },
-        );
-        first_error.map_or(Ok(()), Err)
+            |first, bytes| output.write_at(first * isz, bytes),
+            // Never called: a copy of bytes has no value to refuse.
+            |f| Error::invalid(format!("cannot copy element {}", f.index)),
+        )
     }
 }
 
@@ -303,9 +294,11 @@ impl Paging for InputPaging<'_> {
     }
 
     fn announce(&self, blocks: Range<usize>) {
-        let first = self.plan.block(blocks.start).start;
-        let last = self.plan.block(blocks.end - 1).end - 1;
-        let (a, b) = (self.walk.offset_of(first), self.walk.offset_of(last));
+        let elements = self.plan.blocks_units(blocks);
+        let (a, b) = (
+            self.walk.offset_of(elements.start),
+            self.walk.offset_of(elements.end - 1),
+        );
         self.input
             .will_need(a.min(b), a.abs_diff(b) + self.walk.itemsize);
     }

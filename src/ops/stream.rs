@@ -201,46 +201,48 @@ thread_local! {
     static BLOCK: RefCell<Vec<u128>> = const { RefCell::new(Vec::new()) };
 }
 
-/// How a streamed pass reports and bounds itself.
+/// How a streamed pass is cut, reports and bounds itself.
 pub(crate) struct Pass<'a> {
-    /// Elements of output.
-    pub(crate) elements: usize,
+    /// Blocks of output elements.
+    pub(crate) plan: ChunkPlan,
     /// Output element size.
     pub(crate) out_itemsize: usize,
-    /// Largest element size involved (sets the block size).
-    pub(crate) max_itemsize: usize,
     /// True when failure keys grow with the output position, so the first failing block
     /// holds the answer and the blocks after it need not run.
     pub(crate) keys_in_output_order: bool,
-    /// Called once for each window of output elements when every block of it is done:
-    /// release the source pages it read.
-    pub(crate) release: &'a (dyn Fn(Range<usize>) + Sync),
-    /// Called with the window of output elements after the one being filled: ask for the
-    /// source pages it will read.
-    pub(crate) announce: &'a (dyn Fn(Range<usize>) + Sync),
+    /// The source pages, a window of output blocks at a time.
+    pub(crate) paging: &'a dyn Paging,
     /// Called after each block, in order, with the output bytes it produced.
     pub(crate) progress: Option<&'a (dyn Fn(u64) + Sync)>,
 }
 
-/// A pass's [`Paging`]: windows of blocks as ranges of output elements.
-struct OutputPaging<'a> {
-    pass: &'a Pass<'a>,
-    plan: &'a ChunkPlan,
+/// Blocks of about [`BLOCK_BYTES`](crate::engine::BLOCK_BYTES) of the largest element size
+/// involved, over `elements` output elements of `out_itemsize` bytes read from sources of
+/// `source_itemsizes`.
+pub(crate) fn output_plan(
+    elements: usize,
+    out_itemsize: usize,
+    source_itemsizes: impl Iterator<Item = usize>,
+) -> ChunkPlan {
+    let max_itemsize = source_itemsizes.chain([out_itemsize]).max().unwrap_or(1);
+    ChunkPlan::new(elements, max_itemsize.max(1))
 }
 
-impl OutputPaging<'_> {
-    fn elements(&self, blocks: Range<usize>) -> Range<usize> {
-        self.plan.block(blocks.start).start..self.plan.block(blocks.end - 1).end
-    }
+/// [`Paging`] by windows of output elements: `release` gets each finished window, `announce`
+/// the one after the window being filled.
+pub(crate) struct ElementPaging<'a> {
+    pub(crate) plan: &'a ChunkPlan,
+    pub(crate) release: &'a (dyn Fn(Range<usize>) + Sync),
+    pub(crate) announce: &'a (dyn Fn(Range<usize>) + Sync),
 }
 
-impl Paging for OutputPaging<'_> {
+impl Paging for ElementPaging<'_> {
     fn release(&self, blocks: Range<usize>) {
-        (self.pass.release)(self.elements(blocks));
+        (self.release)(self.plan.blocks_units(blocks));
     }
 
     fn announce(&self, blocks: Range<usize>) {
-        (self.pass.announce)(self.elements(blocks));
+        (self.announce)(self.plan.blocks_units(blocks));
     }
 }
 
@@ -256,15 +258,14 @@ pub(crate) fn run(
     sink: impl Fn(usize, &[u8]) -> Result<()> + Sync,
     on_failure: impl Fn(Failure) -> Error,
 ) -> Result<()> {
-    let plan = ChunkPlan::new(pass.elements, pass.max_itemsize.max(1));
-    let paging = OutputPaging { pass, plan: &plan };
+    let plan = &pass.plan;
     // Blocks after this one are skipped.
     let last_needed = AtomicUsize::new(usize::MAX);
     let mut worst: Option<Failure> = None;
     let mut io: Option<Error> = None;
     stream_blocks(
-        &plan,
-        &paging,
+        plan,
+        pass.paging,
         pass.progress,
         |b| (plan.block(b).len() * pass.out_itemsize) as u64,
         |_| (),
@@ -350,12 +351,11 @@ pub(crate) fn write_output(
 ) -> Result<u64> {
     use std::os::unix::fs::FileExt;
     let osize = out.dtype.itemsize();
-    let max_itemsize = sources
-        .iter()
-        .map(|s| s.dtype().itemsize())
-        .chain([osize])
-        .max()
-        .unwrap_or(1);
+    let plan = output_plan(
+        out.elements,
+        osize,
+        sources.iter().map(|s| s.dtype().itemsize()),
+    );
     // Contiguous sources are read in output order: their pages follow the windows. Others
     // are read all over: released whole after each window.
     let release = |done: Range<usize>| {
@@ -374,13 +374,16 @@ pub(crate) fn write_output(
             s.will_need(ahead.start * size, ahead.len() * size);
         }
     };
-    let pass = Pass {
-        elements: out.elements,
-        out_itemsize: osize,
-        max_itemsize,
-        keys_in_output_order,
+    let paging = ElementPaging {
+        plan: &plan,
         release: &release,
         announce: &announce,
+    };
+    let pass = Pass {
+        plan,
+        out_itemsize: osize,
+        keys_in_output_order,
+        paging: &paging,
         progress: out.progress,
     };
     write_file(out, |handle, base| {
